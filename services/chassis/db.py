@@ -1,0 +1,246 @@
+"""One database per service: engines, units of work, the outbox and processed-event tables.
+
+`Store` works anywhere (service, migrations, scripts, tests); `Database` is the nameko
+dependency that gives each worker a `Store` view and runs the outbox relay.
+"""
+import json
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from nameko.extensions import DependencyProvider
+from sqlalchemy.orm import DeclarativeBase, sessionmaker
+
+from .config import amqp_uri, setting
+from .events import make_event
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def utcnow():
+    return datetime.now(timezone.utc)
+
+
+def declarative_base():
+    """A fresh DeclarativeBase for one service, its metadata already holding the chassis tables."""
+
+    class Base(DeclarativeBase):
+        metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+    _add_chassis_tables(Base.metadata)
+    return Base
+
+
+def _add_chassis_tables(metadata):
+    sa.Table(
+        "outbox",
+        metadata,
+        sa.Column("id", BigId, primary_key=True, autoincrement=True),
+        sa.Column("event_id", sa.String(36), nullable=False, unique=True),
+        sa.Column("event_type", sa.String(100), nullable=False),
+        sa.Column("payload", sa.Text, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("attempts", sa.Integer, nullable=False, default=0),
+        sa.Column("unrouted", sa.Boolean, nullable=False, default=False),
+        sa.Column("last_error", sa.Text, nullable=True),
+        sa.Index("ix_outbox_pending", "sent_at", "id"),
+    )
+    sa.Table(
+        "processed_events",
+        metadata,
+        sa.Column("handler", sa.String(200), primary_key=True),
+        sa.Column("event_id", sa.String(64), primary_key=True),
+        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
+    )
+
+
+def make_engine(url, pool_size=10):
+    if url.startswith("sqlite"):
+        # SQLite allows one writer: one connection per process, and greenthreads queue for it
+        # in the (green) pool instead of spinning in SQLite's busy handler, which would block
+        # the eventlet hub.
+        engine = sa.create_engine(
+            url,
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=30,
+            connect_args={"check_same_thread": False, "timeout": 30},
+        )
+
+        @sa.event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    return sa.create_engine(url, pool_size=pool_size, max_overflow=5, pool_pre_ping=True)
+
+
+class UnitOfWork:
+    """One transaction: the state change, the events it raises and the events it consumed."""
+
+    def __init__(self, session, metadata, source, request_id=None):
+        self.session = session
+        self._outbox = metadata.tables["outbox"]
+        self._processed = metadata.tables["processed_events"]
+        self._source = source
+        self._request_id = request_id
+        self.emitted = []
+
+    def emit(self, event_type, subject, data, *, schema_version=1):
+        event = make_event(
+            self._source, event_type, subject, data,
+            schema_version=schema_version, request_id=self._request_id,
+        )
+        self.session.execute(
+            self._outbox.insert().values(
+                event_id=event["id"],
+                event_type=event_type,
+                payload=json.dumps(event, ensure_ascii=False),
+                created_at=utcnow(),
+                attempts=0,
+                unrouted=False,
+            )
+        )
+        self.emitted.append(event)
+        return event
+
+    def claim_event(self, handler, event_id):
+        """Record that `handler` applies `event_id` in this transaction; False if it already did.
+
+        Two replicas racing on one event both pass the check, but the primary key lets only
+        one commit; the other's transaction fails and its retry finds the record.
+        """
+        table = self._processed
+        already = self.session.execute(
+            sa.select(table.c.event_id).where(table.c.handler == handler, table.c.event_id == event_id)
+        ).first()
+        if already:
+            return False
+        self.session.execute(table.insert().values(handler=handler, event_id=event_id, processed_at=utcnow()))
+        return True
+
+
+class Store:
+    def __init__(self, url, metadata, source, *, pool_size=10):
+        self.url = url
+        self.metadata = metadata
+        self.source = source
+        self.engine = make_engine(url, pool_size)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.outbox = metadata.tables["outbox"]
+        self._after_commit = []
+
+    @property
+    def is_postgresql(self):
+        return self.engine.dialect.name == "postgresql"
+
+    def on_events_committed(self, callback):
+        self._after_commit.append(callback)
+
+    @contextmanager
+    def unit_of_work(self, request_id=None):
+        session = self.sessions()
+        uow = UnitOfWork(session, self.metadata, self.source, request_id)
+        try:
+            yield uow
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+        if uow.emitted:
+            for callback in self._after_commit:
+                callback()
+
+    @contextmanager
+    def read(self):
+        session = self.sessions()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
+    def ping(self):
+        with self.engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+
+    def outbox_backlog(self):
+        with self.engine.connect() as connection:
+            return connection.execute(
+                sa.select(sa.func.count()).select_from(self.outbox).where(self.outbox.c.sent_at.is_(None))
+            ).scalar_one()
+
+    def dispose(self):
+        self.engine.dispose()
+
+
+class DatabaseAccess:
+    """What a worker sees: units of work stamped with the request id, and read sessions."""
+
+    def __init__(self, store, context_data):
+        self._store = store
+        self._context_data = context_data
+
+    def unit_of_work(self):
+        return self._store.unit_of_work(request_id=self._context_data.get("request_id"))
+
+    def read(self):
+        return self._store.read()
+
+
+class Database(DependencyProvider):
+    """The service's own database (DATABASE_URL) plus the relay that drains its outbox."""
+
+    def __init__(self, base):
+        self.metadata = base.metadata
+
+    def setup(self):
+        from .outbox import OutboxRelay  # the relay needs the broker; Store alone does not
+
+        url = setting("DATABASE_URL")
+        if not url:
+            raise RuntimeError("DATABASE_URL is not configured")
+        pool_size = int(setting("max_workers", 10)) + 2  # every worker plus the relay
+        self.store = Store(url, self.metadata, self.container.service_name, pool_size=pool_size)
+        self.relay = OutboxRelay(
+            self.store, amqp_uri(), self.container.service_name,
+            poll_seconds=float(setting("OUTBOX_POLL_SECONDS", 2)),
+        )
+        self.store.on_events_committed(self.relay.wake)
+
+    def start(self):
+        self.container.spawn_managed_thread(self.relay.run, identifier="outbox_relay")
+
+    def stop(self):
+        self.relay.stop()
+        self.store.dispose()
+
+    def kill(self):
+        self.relay.stop()
+
+    def get_dependency(self, worker_ctx):
+        return DatabaseAccess(self.store, worker_ctx.context_data)
+
+    # read by Observability: readiness and gauges
+    def health_check(self):
+        self.store.ping()
+
+    def observed_gauges(self):
+        yield ("wenming_outbox_backlog", "Events written to the outbox and not yet published",
+               self.store.outbox_backlog(), {})

@@ -1,0 +1,116 @@
+"""The outbox relay: publishes committed events to `<service>.events` with publisher confirms.
+
+Woken right after each commit that emitted events, and sweeping every `poll_seconds` for
+whatever a crash or a broker outage left unsent. On PostgreSQL several replicas share the
+work with FOR UPDATE SKIP LOCKED. Delivery is at least once (a crash between publish and
+marking re-sends); consumers deduplicate by event id.
+"""
+import json
+import logging
+
+import eventlet
+import sqlalchemy as sa
+from eventlet.queue import Empty, LightQueue, Full
+from nameko.amqp.publish import Publisher, UndeliverableMessage
+from nameko.standalone.events import get_event_exchange
+
+from .db import utcnow
+from .events import SERIALIZER
+from .metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_SECONDS = 30
+
+
+class OutboxRelay:
+    def __init__(self, store, amqp_uri, service, *, poll_seconds=2.0, batch_size=100):
+        self.store = store
+        self.service = service
+        self.poll_seconds = poll_seconds
+        self.batch_size = batch_size
+        self.exchange = get_event_exchange(service)
+        self.publisher = Publisher(
+            amqp_uri,
+            serializer=SERIALIZER,
+            use_confirms=True,
+            mandatory=True,  # an unroutable event is reported back instead of vanishing
+            declare=[self.exchange],
+            retry_policy={"max_retries": 1, "interval_start": 0.2},
+        )
+        self._wakeups = LightQueue(maxsize=1)
+        self._stopped = False
+
+    def wake(self):
+        try:
+            self._wakeups.put_nowait(True)
+        except Full:
+            pass  # a wake-up is already pending
+
+    def stop(self):
+        self._stopped = True
+        self.wake()
+
+    def run(self):
+        failures = 0
+        while not self._stopped:
+            try:
+                self._wakeups.get(timeout=self.poll_seconds)
+            except Empty:
+                pass
+            try:
+                while not self._stopped and self.publish_pending() == self.batch_size:
+                    pass
+                failures = 0
+            except Exception:
+                failures += 1
+                OUTBOX_PUBLISH_FAILURES.labels(self.service).inc()
+                log.warning("outbox relay could not publish (attempt %d)", failures, exc_info=True)
+                eventlet.sleep(min(MAX_BACKOFF_SECONDS, 0.5 * 2 ** failures))
+
+    def publish_pending(self):
+        """Publish one batch of unsent events; returns how many it published."""
+        outbox = self.store.outbox
+        query = (
+            sa.select(outbox.c.id, outbox.c.event_type, outbox.c.payload, outbox.c.attempts)
+            .where(outbox.c.sent_at.is_(None))
+            .order_by(outbox.c.id)
+            .limit(self.batch_size)
+        )
+        if self.store.is_postgresql:
+            query = query.with_for_update(skip_locked=True)
+        published, failure = 0, None
+        with self.store.sessions() as session, session.begin():
+            for row in session.execute(query).all():
+                try:
+                    unrouted = self._publish(row.event_type, json.loads(row.payload))
+                except Exception as exc:
+                    failure = exc  # end the batch, but keep what was already published marked sent
+                    break
+                session.execute(
+                    sa.update(outbox)
+                    .where(outbox.c.id == row.id)
+                    .values(sent_at=utcnow(), attempts=row.attempts + 1, unrouted=unrouted)
+                )
+                published += 1
+        if failure is not None:
+            raise failure
+        return published
+
+    def _publish(self, event_type, event):
+        try:
+            self.publisher.publish(
+                event,
+                exchange=self.exchange,
+                routing_key=event_type,
+                message_id=event["id"],
+                type=event_type,
+                app_id=f"wenming.{self.service}",
+            )
+            unrouted = False
+        except UndeliverableMessage:
+            # Nobody is bound for this type yet: the event stays in the outbox table for replay.
+            log.info("event %s (%s) had no subscriber", event["id"], event_type)
+            unrouted = True
+        OUTBOX_PUBLISHED.labels(self.service, str(unrouted).lower()).inc()
+        return unrouted
