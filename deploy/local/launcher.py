@@ -1,0 +1,418 @@
+#!/usr/bin/env python3
+"""Run the whole Wenming system on one machine.
+
+    python deploy/local/launcher.py        # what `make run` does
+
+In order: check the broker (start a local RabbitMQ if it is down and installed), migrate
+each service's database, create the demo admin, start every service as its own
+`nameko run` process, seed the demo practice network once (through the centers RPC API,
+so that domain rules apply and events go out), wait until the gateway answers, print where
+everything is. Ctrl-C or SIGTERM stops every process it started; if one of them dies, the
+launcher stops the rest and exits non-zero.
+
+Environment: WENMING_DATA_DIR (default ./data), AMQP_URI, CENTERS_DATABASE_URL,
+GATEWAY_DATABASE_URL (default: SQLite files in the data folder), WEB_SERVER_ADDRESS,
+GATEWAY_METRICS_PORT, CENTERS_METRICS_PORT, JWT_SECRET (default: a secret generated once
+per data folder), WENMING_BROKER_AUTOSTART=0 to never start a local RabbitMQ.
+
+The end-to-end tests and the benchmark drive the same code through `System` (deploy/ is
+not a package: they put deploy/local on sys.path and `from launcher import System`).
+"""
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import warnings
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import kombu
+
+# nameko 3 runs on eventlet by design (ARCHITECTURE.md); its import-time notice is noise here.
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+from nameko.exceptions import UnknownService  # noqa: E402
+from nameko.standalone.rpc import ClusterRpcClient  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG_DIR = ROOT / "deploy" / "config"
+DEMO_FILE = ROOT / "deploy" / "demo" / "jinzhong.json"
+
+DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
+DEMO_USERNAME = "admin"
+DEMO_PASSWORD = "wenming-demo-2026"  # demo only: printed on every start
+# The seed goes through the same scope checks as any county administrator's commands.
+SEED_ACTOR = {"account_id": "demo-seed", "role": "county_admin", "scope_center_id": None}
+SEED_ONLY_KEYS = ("children", "venues", "note")  # structure and comments of the demo file
+
+# Started in this order, stopped in the reverse one.
+SERVICES = {
+    "centers": "services.centers.service:CentersService",
+    "gateway": "gateway.service:GatewayService",
+}
+START_TIMEOUT = 60  # seconds for a service, or a local RabbitMQ, to become ready
+STOP_TIMEOUT = 10  # seconds a service gets to stop after SIGTERM before SIGKILL
+COMMAND_TIMEOUT = 120  # seconds for a migration or an account command
+
+
+class LaunchError(Exception):
+    """The system cannot start; the message tells the operator what to do."""
+
+
+def redact(uri):
+    """The URI with its password masked, for messages."""
+    parts = urlsplit(uri)
+    if parts.password is None:
+        return uri
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def port_open(host, port, timeout=1.0):
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def amqp_error(uri, timeout=5):
+    """None when an AMQP session opens at `uri` (credentials and vhost included), else why not."""
+    try:
+        with kombu.Connection(uri, connect_timeout=timeout) as connection:
+            connection.connect()
+    except Exception as exc:  # any failure is reported to the operator, not handled
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def http_status(url, timeout=2.0):
+    """The HTTP status `url` answers with, or None when nothing answers."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except (OSError, ValueError):
+        return None
+
+
+def broker_help(uri, reason):
+    return (
+        f"RabbitMQ is not reachable at {redact(uri)} ({reason}).\n"
+        "Start a broker, then run again:\n"
+        "  Debian/Ubuntu: apt-get install rabbitmq-server && rabbitmq-server -detached\n"
+        "  Docker:        docker run -d --name wenming-rabbitmq -p 5672:5672 rabbitmq:3\n"
+        "or point AMQP_URI at a running broker (amqp://user:password@host:5672/vhost)."
+    )
+
+
+def ensure_broker(uri, autostart, say):
+    """Return when the broker answers; start a local RabbitMQ if that can help; never hang."""
+    parts = urlsplit(uri)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 5672
+    if port_open(host, port, timeout=2):
+        reason = amqp_error(uri)
+        if reason is None:
+            return
+        raise LaunchError(f"RabbitMQ at {redact(uri)} refused the session: {reason}")
+    local = host in ("127.0.0.1", "localhost", "::1") and port == 5672
+    if not (autostart and local and shutil.which("rabbitmq-server")):
+        raise LaunchError(broker_help(uri, f"nothing listens on {host}:{port}"))
+    say("RabbitMQ is down; starting the local one with `rabbitmq-server -detached` ...")
+    subprocess.run(["rabbitmq-server", "-detached"], check=False, timeout=COMMAND_TIMEOUT,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + START_TIMEOUT
+    reason = "it did not start"
+    while time.monotonic() < deadline:
+        if port_open(host, port):
+            reason = amqp_error(uri)
+            if reason is None:
+                say("RabbitMQ is up (it keeps running after the launcher stops).")
+                return
+        time.sleep(1)
+    raise LaunchError(broker_help(uri, f"started it, but after {START_TIMEOUT} s: {reason}"))
+
+
+def check_port_free(host, port, what):
+    if port and port_open(host, port, timeout=0.5):
+        raise LaunchError(f"{host}:{port} ({what}) is already in use: another Wenming running?"
+                          " Stop it, or choose other ports (see deploy/config/*.yml).")
+
+
+def load_demo(path=DEMO_FILE):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)["centers"]
+
+
+def seed_centers(centers, nodes, parent_id=None):
+    """Create the demo tree `nodes` below `parent_id` where a code is still missing.
+
+    `centers` is an RPC proxy of the centers service. Safe to repeat, and to resume after
+    a partial run: each center is looked up by code first, each venue by name. Returns how
+    many centers it created.
+    """
+    created = 0
+    for node in nodes:
+        data = {key: value for key, value in node.items() if key not in SEED_ONLY_KEYS}
+        found = centers.list_centers({"code": data["code"]})["items"]
+        if found:
+            center = found[0]
+        else:
+            center = centers.create_center({**data, "parent_id": parent_id}, SEED_ACTOR)
+            created += 1
+        if node.get("venues"):
+            present = {venue["name"] for venue in centers.list_venues(center["id"])}
+            for venue in node["venues"]:
+                if venue["name"] not in present:
+                    centers.add_venue(center["id"], venue, SEED_ACTOR)
+        created += seed_centers(centers, node.get("children", []), center["id"])
+    return created
+
+
+class System:
+    """The services of one Wenming installation, each a child process of this one."""
+
+    def __init__(self, data_dir, *, amqp_uri=DEFAULT_AMQP_URI, host="127.0.0.1",
+                 gateway_port=8000, gateway_metrics_port=9100, centers_metrics_port=9101,
+                 centers_database_url=None, gateway_database_url=None, env=None,
+                 broker_autostart=True, seed=True, say=None):
+        self.data_dir = Path(data_dir).resolve()
+        self.log_dir = self.data_dir / "logs"
+        self.amqp_uri = amqp_uri
+        self.host = host
+        self.gateway_port = gateway_port
+        self.metrics_ports = {"gateway": gateway_metrics_port, "centers": centers_metrics_port}
+        self.database_urls = {
+            "centers": centers_database_url or f"sqlite:///{self.data_dir / 'centers.db'}",
+            "gateway": gateway_database_url or f"sqlite:///{self.data_dir / 'gateway.db'}",
+        }
+        self.extra_env = dict(env or {})
+        self.broker_autostart = broker_autostart
+        self.seed_demo = seed
+        self.say = say or (lambda message: print(message, flush=True))
+        self.processes = {}  # service name -> Popen, in start order
+
+    @property
+    def gateway_url(self):
+        return f"http://{self.host}:{self.gateway_port}"
+
+    def metrics_url(self, service):
+        return f"http://{self.host}:{self.metrics_ports[service]}/metrics"
+
+    def log_file(self, service):
+        return self.log_dir / f"{service}.log"
+
+    def _jwt_secret(self):
+        """The gateway's signing key: JWT_SECRET, else one generated once per data folder."""
+        if self.extra_env.get("JWT_SECRET") or os.environ.get("JWT_SECRET"):
+            return self.extra_env.get("JWT_SECRET") or os.environ["JWT_SECRET"]
+        path = self.data_dir / "jwt-secret"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def _env(self):
+        env = {**os.environ, **self.extra_env}
+        env.update(
+            AMQP_URI=self.amqp_uri,
+            CENTERS_DATABASE_URL=self.database_urls["centers"],
+            GATEWAY_DATABASE_URL=self.database_urls["gateway"],
+            CENTERS_METRICS_PORT=str(self.metrics_ports["centers"]),
+            GATEWAY_METRICS_PORT=str(self.metrics_ports["gateway"]),
+            WEB_SERVER_ADDRESS=f"{self.host}:{self.gateway_port}",
+            JWT_SECRET=self._jwt_secret(),
+            WENMING_DATA_DIR=str(self.data_dir),
+            PYTHONUNBUFFERED="1",
+        )
+        return env
+
+    def _command(self, what, *args):
+        """Run a one-shot `python -m ...` command of the project; LaunchError when it fails."""
+        try:
+            result = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env=self._env(),
+                                    capture_output=True, text=True, timeout=COMMAND_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise LaunchError(f"{what}: no result after {COMMAND_TIMEOUT} s") from None
+        if result.returncode != 0:
+            output = (result.stdout + result.stderr).strip()[-3000:]
+            raise LaunchError(f"{what} failed (exit {result.returncode}):\n{output}")
+        return result.stdout
+
+    def start(self):
+        """Bring everything up; on any failure stop what was started and raise LaunchError."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.log_dir.mkdir(exist_ok=True)
+        ensure_broker(self.amqp_uri, self.broker_autostart, self.say)
+        check_port_free(self.host, self.gateway_port, "gateway HTTP")
+        for service, port in self.metrics_ports.items():
+            check_port_free(self.host, port, f"{service} metrics")
+        try:
+            self.say("Migrating databases ...")
+            self._command("centers migration", "services.centers.migrate",
+                          self.database_urls["centers"])
+            self._command("gateway migration", "gateway.migrate", self.database_urls["gateway"])
+            self._command("demo admin", "gateway.accounts", "create-admin",
+                          "--username", DEMO_USERNAME, "--password", DEMO_PASSWORD,
+                          "--database-url", self.database_urls["gateway"])
+            self._start_service("centers")
+            if self.seed_demo:
+                created = self.seed()
+                self.say(f"Demo data: {created} centers created"
+                         f"{'' if created else ' (already seeded)'}.")
+            self._start_service("gateway")
+            self._wait_until("gateway HTTP", "gateway",
+                             lambda: http_status(self.gateway_url + "/") is not None)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start_service(self, service):
+        self.say(f"Starting {service} ...")
+        with open(self.log_file(service), "ab") as log:
+            self.processes[service] = subprocess.Popen(
+                [sys.executable, "-m", "nameko", "run",
+                 "--config", str(CONFIG_DIR / f"{service}.yml"), SERVICES[service]],
+                cwd=ROOT, env=self._env(), stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # Ctrl-C reaches the launcher, which stops them in order
+            )
+        ready_url = f"http://{self.host}:{self.metrics_ports[service]}/readyz"
+        self._wait_until(f"{service} readiness ({ready_url})", service,
+                         lambda: http_status(ready_url) == 200)
+
+    def _wait_until(self, what, service, ready):
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.processes[service].poll() is not None:
+                raise LaunchError(f"{service} exited with {self.processes[service].returncode}"
+                                  f" while starting.\n{self.log_tail(service)}")
+            if ready():
+                return
+            time.sleep(0.3)
+        raise LaunchError(f"{what}: not ready after {START_TIMEOUT} s.\n{self.log_tail(service)}")
+
+    def rpc(self, timeout=30):
+        """A nameko ClusterRpcClient on this system's broker (a context manager)."""
+        return ClusterRpcClient(uri=self.amqp_uri, timeout=timeout)
+
+    def seed(self, demo_file=DEMO_FILE):
+        """Create what is missing of the demo network; returns how many centers it created."""
+        with self.rpc() as client:
+            deadline = time.monotonic() + START_TIMEOUT
+            while True:  # ready may come a moment before the RPC queue is bound
+                try:
+                    client.centers.list_centers({}, 1, 1)
+                    break
+                except UnknownService:
+                    if time.monotonic() > deadline:
+                        raise LaunchError("the centers service never consumed RPC") from None
+                    time.sleep(0.3)
+            return seed_centers(client.centers, load_demo(demo_file))
+
+    def log_tail(self, service, lines=30):
+        try:
+            text = self.log_file(service).read_text(errors="replace")
+        except OSError:
+            return ""
+        tail = "\n".join(text.splitlines()[-lines:])
+        return f"--- last lines of {self.log_file(service)} ---\n{tail}"
+
+    def wait(self, poll_seconds=0.5):
+        """Block until a service exits; return its name."""
+        while True:
+            for service, process in self.processes.items():
+                if process.poll() is not None:
+                    return service
+            time.sleep(poll_seconds)
+
+    def stop(self):
+        """Stop every process this System started (by PID): SIGTERM, then SIGKILL."""
+        for service in reversed(list(self.processes)):
+            process = self.processes[service]
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(STOP_TIMEOUT)
+                except subprocess.TimeoutExpired:
+                    self.say(f"{service} (pid {process.pid}) ignored SIGTERM; killing it.")
+                    process.kill()
+                    process.wait()
+        self.processes.clear()
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+
+def system_from_environment():
+    address = os.environ.get("WEB_SERVER_ADDRESS", "127.0.0.1:8000")
+    host, _, port = address.rpartition(":")
+    return System(
+        os.environ.get("WENMING_DATA_DIR", "data"),
+        amqp_uri=os.environ.get("AMQP_URI", DEFAULT_AMQP_URI),
+        host=host,
+        gateway_port=int(port),
+        gateway_metrics_port=int(os.environ.get("GATEWAY_METRICS_PORT", 9100)),
+        centers_metrics_port=int(os.environ.get("CENTERS_METRICS_PORT", 9101)),
+        centers_database_url=os.environ.get("CENTERS_DATABASE_URL"),
+        gateway_database_url=os.environ.get("GATEWAY_DATABASE_URL"),
+        broker_autostart=os.environ.get("WENMING_BROKER_AUTOSTART", "1") != "0",
+    )
+
+
+def banner(system):
+    token_body = json.dumps({"username": DEMO_USERNAME, "password": DEMO_PASSWORD})
+    logs = ", ".join(str(system.log_file(service)) for service in SERVICES)
+    return f"""
+Wenming is running.
+  gateway   {system.gateway_url}  (API under /api/v1)
+  metrics   gateway {system.metrics_url('gateway')}   centers {system.metrics_url('centers')}
+  login     {DEMO_USERNAME} / {DEMO_PASSWORD}   (demo account: change it for real use)
+  try       curl -s -X POST {system.gateway_url}/api/v1/auth/token \\
+                 -H 'Content-Type: application/json' -d '{token_body}'
+  logs      {logs}
+Ctrl-C stops everything.
+"""
+
+
+class Terminated(Exception):
+    pass
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
+def main():
+    signal.signal(signal.SIGTERM, _terminate)
+    system = system_from_environment()
+    try:
+        system.start()
+        print(banner(system), flush=True)
+        died = system.wait()
+        print(f"\n{died} exited with {system.processes[died].returncode}; stopping the rest.\n"
+              f"{system.log_tail(died)}", file=sys.stderr)
+        return 1
+    except LaunchError as exc:
+        print(f"\nWenming did not start: {exc}", file=sys.stderr)
+        return 1
+    except (KeyboardInterrupt, Terminated):
+        print("\nStopping ...")
+        return 0
+    finally:
+        system.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
