@@ -9,7 +9,7 @@ their effect idempotent with `UnitOfWork.claim_event` (at-least-once delivery).
 import logging
 
 from kombu import Queue
-from nameko.amqp.publish import Publisher
+from nameko.amqp.publish import Publisher, get_connection
 from nameko.events import SERVICE_POOL, EventHandler
 
 from .events import ACCEPT, validate_event
@@ -52,6 +52,13 @@ class ReliableEventHandler(EventHandler):
         self.publisher = Publisher(
             self.amqp_uri, use_confirms=True, declare=[self.queue, self.retry_queue, self.dead_queue]
         )
+
+    def start(self):
+        # declared up front so that operators (and alerts) see the dead-letter queue from day one
+        with get_connection(self.amqp_uri) as connection:
+            for queue in (self.retry_queue, self.dead_queue):
+                queue.bind(connection.default_channel).declare()
+        super().start()
 
     def handle_message(self, body, message):
         problems = validate_event(body)
@@ -108,8 +115,6 @@ class ReliableEventHandler(EventHandler):
 
     def observed_gauges(self):
         """Messages waiting in this handler's dead-letter queue (read by Observability)."""
-        from nameko.amqp.publish import get_connection
-
         with get_connection(self.amqp_uri) as connection:
             _, count, _ = self.dead_queue.bind(connection.default_channel).queue_declare(passive=True)
         yield ("wenming_dead_letter_queue_messages", "Messages parked in a dead-letter queue",

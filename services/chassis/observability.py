@@ -28,7 +28,7 @@ from .metrics import ENTRYPOINT_CALLS, ENTRYPOINT_LATENCY
 log = logging.getLogger(__name__)
 
 _request_context = threading.local()  # green-local once eventlet has monkey-patched threading
-_live_containers = set()
+_live_observers = set()  # Observability of each running container (containers are weak proxies)
 _ENTRYPOINT_TYPES = ((Rpc, "rpc"), (EventHandler, "event"), (HttpRequestHandler, "http"), (Timer, "timer"))
 
 
@@ -72,7 +72,8 @@ class _ContainerGauges:
 
     def collect(self):
         families = {}
-        for container in list(_live_containers):
+        for observer in list(_live_observers):
+            container = observer.container
             for extension in container.extensions:
                 observe = getattr(extension, "observed_gauges", None)
                 if observe is None:
@@ -106,14 +107,14 @@ class Observability(DependencyProvider):
         self._server = None
 
     def start(self):
-        _live_containers.add(self.container)
+        _live_observers.add(self)
         if self.port:
             sock = eventlet.listen((self.host, self.port))
             self._server = eventlet.spawn(eventlet.wsgi.server, sock, self._wsgi_app, log_output=False)
             log.info("%s metrics and health on http://%s:%d/metrics", self.service, self.host, self.port)
 
     def stop(self):
-        _live_containers.discard(self.container)
+        _live_observers.discard(self)
         if self._server is not None:
             self._server.kill()
             self._server = None

@@ -1,0 +1,53 @@
+"""Two small services built on the chassis exactly as real services use it: one that changes
+state and emits events through the outbox, one that applies them idempotently."""
+import sqlalchemy as sa
+from nameko.rpc import rpc
+
+from services.chassis.consumer import PoisonEvent, reliable_event_handler
+from services.chassis.db import Database, declarative_base
+from services.chassis.observability import Observability
+
+Base = declarative_base()
+
+notes = sa.Table(
+    "notes", Base.metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("text", sa.String(200), nullable=False),
+)
+applied = sa.Table(
+    "applied", Base.metadata,
+    sa.Column("event_id", sa.String(64), primary_key=True),
+    sa.Column("subject", sa.String(64), nullable=False),
+)
+
+
+class NotesService:
+    name = "notes"
+    db = Database(Base)
+    observability = Observability()
+
+    @rpc
+    def add(self, text):
+        with self.db.unit_of_work() as uow:
+            note_id = uow.session.execute(notes.insert().values(text=text)).inserted_primary_key[0]
+            uow.emit("note.added", subject=str(note_id), data={"id": note_id, "text": text})
+        return note_id
+
+
+class LedgerService:
+    """Applies note events once each; a note whose text starts with 'fail' always fails."""
+
+    name = "ledger"
+    db = Database(Base)
+    observability = Observability()
+
+    @reliable_event_handler("notes", "note.added", max_attempts=3, base_delay_seconds=0.05)
+    def on_note_added(self, event):
+        text = event["data"]["text"]
+        if text.startswith("poison"):
+            raise PoisonEvent("unusable")
+        if text.startswith("fail"):
+            raise RuntimeError("this note always fails")
+        with self.db.unit_of_work() as uow:
+            if uow.claim_event("ledger.on_note_added", event["id"]):
+                uow.session.execute(applied.insert().values(event_id=event["id"], subject=event["subject"]))

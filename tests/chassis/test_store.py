@@ -1,0 +1,61 @@
+"""The unit of work, outbox rows and processed-event records on SQLite and PostgreSQL."""
+import json
+
+import pytest
+import sqlalchemy as sa
+
+from services.chassis.db import Store
+from tests.chassis.support import Base, notes
+
+
+@pytest.fixture
+def store(database_url):
+    store = Store(database_url, Base.metadata, source="notes")
+    Base.metadata.create_all(store.engine)
+    yield store
+    store.dispose()
+
+
+def outbox_rows(store):
+    with store.read() as session:
+        return session.execute(sa.select(store.outbox)).all()
+
+
+def test_state_and_event_commit_together(store):
+    with store.unit_of_work(request_id="req-1") as uow:
+        uow.session.execute(notes.insert().values(text="你好"))
+        event = uow.emit("note.added", subject="1", data={"text": "你好"})
+    [row] = outbox_rows(store)
+    assert row.event_id == event["id"] and row.sent_at is None
+    assert json.loads(row.payload)["requestid"] == "req-1"
+    assert store.outbox_backlog() == 1
+
+
+def test_a_failed_unit_of_work_leaves_neither_state_nor_event(store):
+    with pytest.raises(RuntimeError):
+        with store.unit_of_work() as uow:
+            uow.session.execute(notes.insert().values(text="x"))
+            uow.emit("note.added", subject="1", data={})
+            raise RuntimeError("boom")
+    assert outbox_rows(store) == []
+    with store.read() as session:
+        assert session.execute(sa.select(sa.func.count()).select_from(notes)).scalar_one() == 0
+
+
+def test_claim_event_is_true_once_per_handler(store):
+    with store.unit_of_work() as uow:
+        assert uow.claim_event("ledger.h", "e-1") is True
+    with store.unit_of_work() as uow:
+        assert uow.claim_event("ledger.h", "e-1") is False
+        assert uow.claim_event("other.h", "e-1") is True
+
+
+def test_committed_events_wake_the_relay(store):
+    woken = []
+    store.on_events_committed(lambda: woken.append(True))
+    with store.unit_of_work() as uow:
+        uow.session.execute(notes.insert().values(text="quiet"))
+    assert woken == []
+    with store.unit_of_work() as uow:
+        uow.emit("note.added", subject="1", data={})
+    assert woken == [True]
