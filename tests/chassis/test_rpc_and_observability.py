@@ -1,0 +1,109 @@
+"""Timed RPC gives up instead of hanging; every service serves metrics, health and readiness."""
+import socket
+import time
+
+import pytest
+import requests
+from nameko.rpc import rpc
+from nameko.standalone.rpc import ServiceRpcClient
+
+from services.chassis.errors import NotFound, ServiceUnavailable
+from services.chassis.observability import Observability
+from services.chassis.rpc import TimedServiceRpc
+from tests.chassis.support import NotesService
+from tests.chassis.test_events_flow import notes_db, run  # noqa: F401  (shared fixtures)
+
+
+class SlowService:
+    name = "slow"
+
+    @rpc
+    def nap(self, seconds):
+        time.sleep(seconds)
+        return "awake"
+
+    @rpc
+    def missing(self):
+        raise NotFound("thing.not_found", "没有这个东西")
+
+
+class CallerService:
+    name = "caller"
+    slow = TimedServiceRpc("slow", timeout=0.5)
+    nobody = TimedServiceRpc("nobody", timeout=0.5)
+    observability = Observability()
+
+    @rpc
+    def call_slow(self, seconds):
+        return self.slow.nap(seconds)
+
+    @rpc
+    def call_missing(self):
+        return self.slow.missing()
+
+    @rpc
+    def call_nobody(self):
+        return self.nobody.anything()
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def caller(container_factory, nameko_config):
+    for cls in (SlowService, CallerService):
+        container_factory(cls).start()
+    with ServiceRpcClient("caller") as client:
+        yield client
+
+
+def test_a_slow_service_gives_service_unavailable_at_the_deadline(caller):
+    assert caller.call_slow(0) == "awake"
+    started = time.monotonic()
+    with pytest.raises(ServiceUnavailable) as raised:
+        caller.call_slow(3)
+    assert time.monotonic() - started < 2
+    assert raised.value.code == "service.unavailable"
+
+
+def test_a_service_without_consumers_fails_fast(caller):
+    started = time.monotonic()
+    with pytest.raises(ServiceUnavailable):
+        caller.call_nobody()
+    assert time.monotonic() - started < 2
+
+
+def test_domain_errors_cross_two_hops_intact(caller):
+    with pytest.raises(NotFound) as raised:
+        caller.call_missing()
+    assert raised.value.code == "thing.not_found"
+
+
+def test_metrics_health_and_readiness(run, notes_db, nameko_config):  # noqa: F811
+    port = free_port()
+    nameko_config["METRICS_PORT"] = port
+    nameko_config["METRICS_HOST"] = "127.0.0.1"
+    run(NotesService, notes_db)
+    with ServiceRpcClient("notes") as notes:
+        notes.add("计数")
+    base = f"http://127.0.0.1:{port}"
+    assert requests.get(f"{base}/healthz", timeout=5).status_code == 200
+    ready = requests.get(f"{base}/readyz", timeout=5)
+    assert ready.status_code == 200, ready.text
+    text = requests.get(f"{base}/metrics", timeout=5).text
+    assert 'wenming_entrypoint_calls_total{entrypoint_type="rpc",method="add",outcome="ok",service="notes"}' in text
+    assert 'wenming_entrypoint_latency_seconds_bucket{entrypoint_type="rpc"' in text
+    assert 'wenming_outbox_backlog{service="notes"}' in text
+
+
+def test_readiness_fails_while_the_database_is_unreachable(run, nameko_config):  # noqa: F811
+    port = free_port()
+    nameko_config["METRICS_PORT"] = port
+    nameko_config["METRICS_HOST"] = "127.0.0.1"
+    run(NotesService, "postgresql+pg8000://postgres@127.0.0.1:5432/wenming_no_such_database")
+    response = requests.get(f"http://127.0.0.1:{port}/readyz", timeout=10)
+    assert response.status_code == 503
+    assert "database" in response.text and "broker" not in response.text
