@@ -186,6 +186,15 @@ class Store:
                 sa.select(sa.func.count()).select_from(self.outbox).where(self.outbox.c.sent_at.is_(None))
             ).scalar_one()
 
+    def prune(self, outbox_retention, processed_retention):
+        """Forget published events and processed-event records older than their retention
+        (timedeltas). Processed records must outlive any redelivery, so theirs is longer."""
+        processed = self.metadata.tables["processed_events"]
+        now = utcnow()
+        with self.engine.begin() as connection:
+            connection.execute(sa.delete(self.outbox).where(self.outbox.c.sent_at < now - outbox_retention))
+            connection.execute(sa.delete(processed).where(processed.c.processed_at < now - processed_retention))
+
     def dispose(self):
         self.engine.dispose()
 

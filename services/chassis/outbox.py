@@ -7,6 +7,8 @@ marking re-sends); consumers deduplicate by event id.
 """
 import json
 import logging
+import time
+from datetime import timedelta
 
 import eventlet
 import sqlalchemy as sa
@@ -21,6 +23,9 @@ from .metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 30
+PRUNE_EVERY_SECONDS = 3600
+OUTBOX_RETENTION = timedelta(days=7)  # published events stay this long for replay and audit
+PROCESSED_RETENTION = timedelta(days=30)
 
 
 class OutboxRelay:
@@ -53,6 +58,7 @@ class OutboxRelay:
 
     def run(self):
         failures = 0
+        next_prune = time.monotonic()
         while not self._stopped:
             try:
                 self._wakeups.get(timeout=self.poll_seconds)
@@ -62,6 +68,9 @@ class OutboxRelay:
                 while not self._stopped and self.publish_pending() == self.batch_size:
                     pass
                 failures = 0
+                if time.monotonic() >= next_prune:
+                    self.store.prune(OUTBOX_RETENTION, PROCESSED_RETENTION)
+                    next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
             except Exception:
                 failures += 1
                 OUTBOX_PUBLISH_FAILURES.labels(self.service).inc()

@@ -59,3 +59,20 @@ def test_committed_events_wake_the_relay(store):
     with store.unit_of_work() as uow:
         uow.emit("note.added", subject="1", data={})
     assert woken == [True]
+
+
+def test_prune_forgets_only_what_is_past_retention(store):
+    from datetime import timedelta
+
+    with store.unit_of_work() as uow:
+        uow.emit("note.added", subject="old", data={})
+        uow.emit("note.added", subject="unsent", data={})
+        uow.claim_event("ledger.h", "e-old")
+    with store.engine.begin() as connection:
+        connection.execute(sa.update(store.outbox).where(store.outbox.c.id == 1)
+                           .values(sent_at=sa.func.current_timestamp()))
+    store.prune(timedelta(seconds=-60), timedelta(days=1))  # the sent one is "older" than retention
+    rows = outbox_rows(store)
+    assert [r.sent_at for r in rows] == [None]  # an unsent event is never pruned
+    with store.unit_of_work() as uow:
+        assert uow.claim_event("ledger.h", "e-old") is False  # still inside its retention
