@@ -1,0 +1,17 @@
+"""Bring a centers database to the latest schema: `python -m services.centers.migrate <url>`."""
+import sys
+from pathlib import Path
+
+from services.chassis import migrations
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def upgrade(database_url, revision="head"):
+    migrations.upgrade(MIGRATIONS, database_url, revision)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: python -m services.centers.migrate <database-url>")
+    upgrade(sys.argv[1])

@@ -1,0 +1,145 @@
+"""The SQL of the centers service: lookups, subtree queries by path prefix, aggregations.
+
+Functions take a SQLAlchemy session from the chassis (unit of work or read session).
+"""
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from services.centers import domain
+from services.centers.models import Center, Venue
+from services.chassis.errors import Conflict, InvalidInput, NotFound
+
+CODE_TAKEN = Conflict("center.code_taken", "编码已被其他阵地使用。", {"code": ["编码已被使用。"]})
+
+
+def node(center):
+    return domain.Node(center.id, center.parent_id, center.level, center.status, center.path)
+
+
+def _locked(session, statement):
+    # Row locks matter on PostgreSQL, where a concurrent move could otherwise read a path that
+    # is being rewritten; SQLite has one writer and ignores FOR UPDATE anyway.
+    return statement.with_for_update() if session.bind.dialect.name == "postgresql" else statement
+
+
+def get_center(session, center_id, *, lock=False):
+    statement = sa.select(Center).where(Center.id == center_id)
+    center = session.scalars(_locked(session, statement) if lock else statement).first()
+    if center is None:
+        raise NotFound("center.not_found", f"阵地 {center_id} 不存在。")
+    return center
+
+
+def get_parent(session, parent_id, field):
+    """The center that is to become a parent; a missing one is bad input, not a 404."""
+    center = session.scalars(_locked(session, sa.select(Center).where(Center.id == parent_id))).first()
+    if center is None:
+        raise InvalidInput("center.parent_not_found", "上级阵地不存在。", {field: ["上级阵地不存在。"]})
+    return center
+
+
+def get_venue(session, venue_id, *, lock=False):
+    statement = sa.select(Venue).where(Venue.id == venue_id)
+    venue = session.scalars(_locked(session, statement) if lock else statement).first()
+    if venue is None:
+        raise NotFound("venue.not_found", f"场所 {venue_id} 不存在。")
+    return venue
+
+
+def ensure_code_free(session, code, center_id=None):
+    query = sa.select(Center.id).where(Center.code == code)
+    if center_id is not None:
+        query = query.where(Center.id != center_id)
+    if session.scalar(query) is not None:
+        raise CODE_TAKEN
+
+
+def flush(session, conflict_code):
+    """Write pending changes now, so that constraint and version failures become domain errors."""
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict(conflict_code, "数据已被他人修改，请刷新后重试。") from None
+    except IntegrityError as error:
+        # Two creates racing past ensure_code_free: the unique constraint has the last word.
+        if "uq_centers_code" in str(error.orig) or "centers.code" in str(error.orig):
+            raise CODE_TAKEN from None
+        raise
+
+
+def rebase_descendants(session, old_prefix, new_prefix):
+    """Rewrite the paths under a moved center (the center itself is updated by the ORM)."""
+    session.execute(
+        sa.update(Center)
+        .where(Center.path.like(f"{old_prefix}%"), Center.path != old_prefix)
+        .values(path=sa.literal(new_prefix) + sa.func.substr(Center.path, len(old_prefix) + 1))
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _within(path):
+    return Center.path.like(f"{path}%")
+
+
+def list_centers(session, filters, page, page_size):
+    conditions = []
+    for name in ("level", "parent_id", "status", "code"):
+        if name in filters:
+            conditions.append(getattr(Center, name) == filters[name])
+    if "platform" in filters:
+        # Platforms are a fixed set of plain words, so a match on the JSON text is exact and
+        # portable (SQLite and PostgreSQL alike).
+        conditions.append(sa.cast(Center.platforms, sa.Text).like(f'%"{filters["platform"]}"%'))
+    if "q" in filters:
+        escaped = filters["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conditions.append(Center.name.ilike(f"%{escaped}%", escape="\\"))
+    if "within" in filters:
+        root = session.scalar(sa.select(Center.path).where(Center.id == filters["within"]))
+        if root is None:
+            return [], 0
+        conditions.append(_within(root))
+    total = session.scalar(sa.select(sa.func.count()).select_from(Center).where(*conditions))
+    items = session.scalars(
+        sa.select(Center).where(*conditions).order_by(Center.id)
+        .offset((page - 1) * page_size).limit(page_size)
+    ).all()
+    return items, total
+
+
+def subtree(session, root):
+    return session.scalars(sa.select(Center).where(_within(root.path))).all()
+
+
+def ancestors(session, center):
+    ids = node(center).ancestor_ids
+    found = {c.id: c for c in session.scalars(sa.select(Center).where(Center.id.in_(ids)))}
+    return [found[i] for i in ids]
+
+
+def subtree_figures(session, root):
+    """Per-level aggregates and the venue count of the open centers under `root`."""
+    open_within = (_within(root.path), Center.status.in_(domain.COUNTED_STATUSES))
+    level_rows = session.execute(
+        sa.select(
+            Center.level,
+            sa.func.count(),
+            sa.func.sum(Center.households_served),
+            sa.func.sum(Center.residents_served),
+            sa.func.sum(Center.floor_area_m2),
+        )
+        .where(*open_within)
+        .group_by(Center.level)
+    ).all()
+    venue_count = session.scalar(
+        sa.select(sa.func.count(Venue.id)).join(Center, Venue.center_id == Center.id).where(*open_within)
+    )
+    return level_rows, venue_count
+
+
+def all_centers(session):
+    return session.scalars(sa.select(Center).order_by(Center.id)).all()
+
+
+def venues_of(session, center_id):
+    return session.scalars(sa.select(Venue).where(Venue.center_id == center_id).order_by(Venue.id)).all()
