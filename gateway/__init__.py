@@ -1,0 +1,1 @@
+"""The HTTP edge of Wenming: auth, validation, routing to services, OpenAPI, metrics."""

@@ -1,0 +1,64 @@
+"""Who is calling and what each route allows: the principal taken from a verified token and
+the rules routes declare (`Public`, `Authenticated`, `Roles`). The gateway checks roles; the
+owning service checks subtree scope authoritatively with the `actor` the gateway passes."""
+from dataclasses import dataclass
+
+from .problems import forbidden, unauthorized
+
+ROLES = ("county_admin", "center_admin", "team_leader", "volunteer", "resident")
+ADMIN_ROLES = ("county_admin", "center_admin")
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    account_id: str
+    role: str
+    scope_center_id: int | None
+
+    @property
+    def actor(self):
+        """The `actor` every command to a service carries."""
+        return {"account_id": self.account_id, "role": self.role, "scope_center_id": self.scope_center_id}
+
+
+class Public:
+    """No token needed; an Authorization header is not even looked at."""
+
+    requires_token = False
+    roles = None
+
+    def check(self, principal):
+        pass
+
+    def __repr__(self):
+        return "Public()"
+
+
+class Authenticated:
+    requires_token = True
+    roles = None
+
+    def check(self, principal):
+        if principal is None:
+            raise unauthorized(
+                "auth.token_missing", "需要登录：请在 Authorization 头中提供 Bearer 令牌", token_sent=False
+            )
+
+    def __repr__(self):
+        return "Authenticated()"
+
+
+class Roles(Authenticated):
+    def __init__(self, *roles):
+        unknown = set(roles) - set(ROLES)
+        if unknown:
+            raise ValueError(f"unknown roles {sorted(unknown)}")
+        self.roles = roles
+
+    def check(self, principal):
+        super().check(principal)
+        if principal.role not in self.roles:
+            raise forbidden(f"此操作需要以下角色之一：{'、'.join(self.roles)}", code="auth.role_forbidden")
+
+    def __repr__(self):
+        return f"Roles{self.roles!r}"

@@ -1,0 +1,107 @@
+"""The OpenAPI 3.0 document, built from the route declarations (gateway.routing) and the
+marshmallow schemas they name: nothing about a route is written twice."""
+import re
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+
+from .auth import Roles
+from .problems import TITLES
+from .routing import MAX_BODY_BYTES, route_specs
+from .schemas import ProblemSchema
+
+RULE_VARIABLE = re.compile(r"<(?:(\w+):)?(\w+)>")
+SUCCESS = {200: "OK", 201: "Created", 204: "No Content"}
+CONVERTER_TYPES = {"int": "integer", None: "string", "string": "string"}
+
+
+def schema_name(schema):
+    """Components are named after the schema class; a partial schema is its own class."""
+    return type(schema).__name__.removesuffix("Schema") or type(schema).__name__
+
+
+def build(service_cls, title="Wenming API", version="1.0.0"):
+    spec = APISpec(
+        title=title, version=version, openapi_version="3.0.3",
+        plugins=[MarshmallowPlugin(schema_name_resolver=schema_name)],
+        info={"description": "新时代文明实践云 — the county practice network's public API. "
+                             "Every error is application/problem+json (RFC 9457)."},
+    )
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    spec.components.schema("Problem", schema=ProblemSchema)
+    for route in route_specs(service_cls):
+        spec.path(path=openapi_path(route.path), operations={route.method.lower(): operation(route)})
+    return spec.to_dict()
+
+
+def openapi_path(rule):
+    return RULE_VARIABLE.sub(r"{\2}", rule)
+
+
+def operation(route):
+    parameters = [
+        {"in": "path", "name": name, "required": True, "schema": {"type": CONVERTER_TYPES.get(converter, "string")}}
+        for converter, name in RULE_VARIABLE.findall(route.path)
+    ]
+    parameters.append({
+        "in": "header", "name": "X-Request-Id", "required": False,
+        "description": "Echoed back; generated when absent or not ≤64 of [A-Za-z0-9_-].",
+        "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
+    })
+    if route.idempotent:
+        parameters.append({
+            "in": "header", "name": "Idempotency-Key", "required": False,
+            "description": "Replays the stored response for 24 h when the same request is repeated.",
+            "schema": {"type": "string", "maxLength": 255},
+        })
+    if route.query is not None:
+        parameters.append({"in": "query", "schema": route.query})
+    op = {
+        "operationId": route.name,
+        "summary": route.summary,
+        "tags": [route.tag],
+        "parameters": parameters,
+        "responses": responses(route),
+        "security": [{"bearer": []}] if route.auth.requires_token else [],
+    }
+    if isinstance(route.auth, Roles):
+        op["description"] = "Roles: " + ", ".join(route.auth.roles) + "."
+    if route.body is not None:
+        op["requestBody"] = {
+            "required": True,
+            "description": f"JSON, at most {MAX_BODY_BYTES} bytes.",
+            "content": {"application/json": {"schema": route.body}},
+        }
+    return op
+
+
+def error_statuses(route):
+    statuses = set(route.errors)
+    if route.body is not None:
+        statuses |= {400, 413, 422}
+    if route.query is not None:
+        statuses.add(422)
+    if route.auth.requires_token:
+        statuses.add(401)
+    if isinstance(route.auth, Roles):
+        statuses.add(403)
+    if RULE_VARIABLE.search(route.path):
+        statuses.add(404)
+    if route.idempotent:
+        statuses |= {409, 422}
+    return sorted(statuses)
+
+
+def responses(route):
+    success = {"description": SUCCESS[route.status]}
+    if route.response is not None:
+        schema = route.response
+        content_schema = {"type": "array", "items": schema} if route.many else schema
+        success["content"] = {"application/json": {"schema": content_schema}}
+    out = {str(route.status): success}
+    for status in error_statuses(route):
+        out[str(status)] = {
+            "description": TITLES.get(status, "Error"),
+            "content": {"application/problem+json": {"schema": "Problem"}},
+        }
+    return out

@@ -1,0 +1,94 @@
+"""The gateway in-process against the real broker, with or without the centers service.
+
+Both services read DATABASE_URL from nameko's one global config when they start, so each
+container is started right after DATABASE_URL is pointed at its own database."""
+import socket
+
+import pytest
+import requests
+
+from gateway import migrate as gateway_migrate
+from gateway.service import GatewayService
+from gateway.tokens import Tokens
+from services.centers import migrate as centers_migrate
+from services.centers.service import CentersService
+
+SECRET = "test-secret-" + "x" * 40
+COUNTY = ("county-1", "county_admin", None)
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class WebSession(requests.Session):
+    """nameko's web_session fixture imports werkzeug.urls.url_join, gone in werkzeug 3."""
+
+    def __init__(self, base_url):
+        super().__init__()
+        self.base_url = base_url
+
+    def request(self, method, url, *args, token=None, **kwargs):
+        if token is not None:
+            kwargs.setdefault("headers", {})["Authorization"] = f"Bearer {token}"
+        kwargs.setdefault("timeout", 10)
+        return super().request(method, self.base_url + url, *args, **kwargs)
+
+
+@pytest.fixture
+def gateway_db(tmp_path):
+    url = f"sqlite:///{tmp_path / 'gateway.db'}"
+    gateway_migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture
+def web_config(nameko_config, gateway_db):
+    port = free_port()
+    nameko_config.update({
+        "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
+        "JWT_SECRET": SECRET,
+        "RPC_TIMEOUT": 2,
+    })
+    return port
+
+
+@pytest.fixture
+def start_gateway(container_factory, nameko_config, gateway_db, web_config):
+    def start():
+        nameko_config["DATABASE_URL"] = gateway_db
+        container = container_factory(GatewayService)
+        container.start()
+        return container
+
+    return start
+
+
+@pytest.fixture
+def centers_service(container_factory, nameko_config, tmp_path):
+    url = f"sqlite:///{tmp_path / 'centers.db'}"
+    centers_migrate.upgrade(url)
+    nameko_config["DATABASE_URL"] = url
+    container = container_factory(CentersService)
+    container.start()
+    return container
+
+
+@pytest.fixture
+def web(web_config):
+    with WebSession(f"http://127.0.0.1:{web_config}") as session:
+        yield session
+
+
+@pytest.fixture
+def tokens():
+    """Mints tokens as the gateway does (same secret), for callers that need no account row."""
+    issuer = Tokens(SECRET)
+    return lambda account_id, role, scope=None: issuer.issue(account_id, role, scope)
+
+
+@pytest.fixture
+def county_token(tokens):
+    return tokens(*COUNTY)
