@@ -15,8 +15,9 @@ GATEWAY_DATABASE_URL (default: SQLite files in the data folder), WEB_SERVER_ADDR
 GATEWAY_METRICS_PORT, CENTERS_METRICS_PORT, JWT_SECRET (default: a secret generated once
 per data folder), WENMING_BROKER_AUTOSTART=0 to never start a local RabbitMQ.
 
-The end-to-end tests and the benchmark drive the same code through `System` (deploy/ is
-not a package: they put deploy/local on sys.path and `from launcher import System`).
+The end-to-end tests and the benchmark drive the same code through `System`, imported from
+the repository root as `deploy.local.launcher` (a namespace package: deploy/ is not
+installed).
 """
 import json
 import os
@@ -29,9 +30,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import kombu
 
@@ -138,6 +141,27 @@ def ensure_broker(uri, autostart, say):
                 return
         time.sleep(1)
     raise LaunchError(broker_help(uri, f"started it, but after {START_TIMEOUT} s: {reason}"))
+
+
+@contextmanager
+def private_vhost(prefix, base_uri=DEFAULT_AMQP_URI):
+    """A new vhost on the local RabbitMQ (via rabbitmqctl), deleted on exit; yields its URI.
+
+    For tests and benchmarks: a system on its own vhost shares no queue, and no message
+    left in one, with anything else on the broker."""
+    vhost = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    user = urlsplit(base_uri).username or "guest"
+
+    def rabbitmqctl(*args):
+        subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True,
+                       timeout=COMMAND_TIMEOUT)
+
+    rabbitmqctl("add_vhost", vhost)
+    try:
+        rabbitmqctl("set_permissions", "-p", vhost, user, ".*", ".*", ".*")
+        yield urlunsplit(urlsplit(base_uri)._replace(path="/" + quote(vhost, safe="")))
+    finally:
+        rabbitmqctl("delete_vhost", vhost)
 
 
 def check_port_free(host, port, what):
@@ -275,15 +299,15 @@ class System:
             raise
 
     def _start_service(self, service):
-        self.say(f"Starting {service} ...")
         with open(self.log_file(service), "ab") as log:
-            self.processes[service] = subprocess.Popen(
+            process = self.processes[service] = subprocess.Popen(
                 [sys.executable, "-m", "nameko", "run",
                  "--config", str(CONFIG_DIR / f"{service}.yml"), SERVICES[service]],
                 cwd=ROOT, env=self._env(), stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # Ctrl-C reaches the launcher, which stops them in order
             )
+        self.say(f"Started {service} (pid {process.pid}, log {self.log_file(service)}).")
         ready_url = f"http://{self.host}:{self.metrics_ports[service]}/readyz"
         self._wait_until(f"{service} readiness ({ready_url})", service,
                          lambda: http_status(ready_url) == 200)

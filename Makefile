@@ -1,0 +1,29 @@
+# Wenming: `make run` starts the whole system on this machine, `make test` runs every test.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test bench
+
+install: $(STAMP)
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when the dependencies change.
+$(STAMP): $(PY) pyproject.toml requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test]'
+	touch $@
+
+run: install
+	$(PY) deploy/local/launcher.py
+
+test: install
+	$(VENV)/bin/pytest
+
+# wrk is a Debian package; without it the benchmark falls back to its Python load generator.
+bench: install
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } \
+		|| echo "wrk could not be installed: using the Python load generator"
+	$(PY) bench/gateway_read.py

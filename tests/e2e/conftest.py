@@ -1,0 +1,79 @@
+"""End-to-end fixtures: the services as separate `nameko run` processes, started and
+stopped by the launcher's `System` (deploy/local/launcher.py), on SQLite and on PostgreSQL.
+
+Each system gets a vhost of its own: no queue left by another test's services (whose
+center ids would collide with this system's) ever feeds it."""
+import socket
+import uuid
+
+import pg8000.native
+import pytest
+import requests
+
+from deploy.local.launcher import DEMO_PASSWORD, DEMO_USERNAME, LaunchError, System, private_vhost
+from tests.conftest import PG_HOST, PG_USER
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def pg_databases():
+    """PostgreSQL databases made on demand for this module, dropped after it: `new()` -> URL."""
+    names = []
+    admin = pg8000.native.Connection(PG_USER, host=PG_HOST, database="postgres")
+
+    def new():
+        name = f"wenming_e2e_{uuid.uuid4().hex[:10]}"
+        admin.run(f'CREATE DATABASE "{name}"')
+        names.append(name)
+        return f"postgresql+pg8000://{PG_USER}@{PG_HOST}:5432/{name}"
+
+    yield new
+    for name in names:
+        admin.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+
+
+@pytest.fixture
+def vhost_uri():
+    with private_vhost("wenming-e2e") as uri:
+        yield uri
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def system(request, tmp_path_factory):
+    """The whole system with its demo data."""
+    urls = {}
+    if request.param == "postgresql":
+        new_database = request.getfixturevalue("pg_databases")
+        urls = {"centers_database_url": new_database(), "gateway_database_url": new_database()}
+    with private_vhost("wenming-e2e") as amqp_uri:
+        system = System(
+            tmp_path_factory.mktemp(f"wenming-{request.param}"),
+            amqp_uri=amqp_uri,
+            gateway_port=free_port(),
+            gateway_metrics_port=free_port(),
+            centers_metrics_port=free_port(),
+            broker_autostart=False,
+            say=lambda message: None,
+            **urls,
+        )
+        try:
+            system.start()
+        except LaunchError as exc:
+            pytest.fail(f"the system did not start: {exc}")
+        yield system
+        system.stop()
+
+
+@pytest.fixture(scope="module")
+def admin_headers(system):
+    """Logs in once per system: the gateway rate-limits logins per user and address."""
+    response = requests.post(f"{system.gateway_url}/api/v1/auth/token",
+                             json={"username": DEMO_USERNAME, "password": DEMO_PASSWORD}, timeout=10)
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
