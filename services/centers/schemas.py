@@ -96,9 +96,9 @@ _PHONE = validate.Regexp(r"^[0-9+\-() ]{5,20}$", error="电话号码格式无效
 _CODE = validate.Regexp(r"^[A-Za-z0-9-]{2,40}$", error="编码须为 2–40 位字母、数字或连字符。")
 
 
-def _id(description, **kwargs):
+def _id(description, strict=True, **kwargs):
     return fields.Integer(
-        strict=True, validate=validate.Range(min=1, error="必须是正整数。"),
+        strict=strict, validate=validate.Range(min=1, error="必须是正整数。"),
         metadata={"description": description}, **kwargs
     )
 
@@ -220,13 +220,15 @@ class VenueSchema(VenueCreateSchema):
 
 
 class CenterListQuerySchema(StrictSchema):
+    """Also the HTTP query string, hence numbers given as text are accepted."""
+
     level = fields.String(validate=_one_of(LEVELS), **_describe("Only this level."))
-    parent_id = _id("Only direct children of this center.")
+    parent_id = _id("Only direct children of this center.", strict=False)
     status = fields.String(validate=_one_of(STATUSES), **_describe("Only this status."))
     platform = fields.String(validate=_one_of(PLATFORMS), **_describe("Only centers serving it."))
     code = Text(validate=_CODE, **_describe("Exact code."))
     q = Text(validate=_length(1, 100), **_describe("Name contains this text."))
-    within = _id("Only this center's subtree (itself included).")
+    within = _id("Only this center's subtree (itself included).", strict=False)
     page = fields.Integer(
         load_default=1, validate=validate.Range(min=1, error="必须是正整数。"), **_describe("From 1.")
     )
