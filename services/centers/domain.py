@@ -173,7 +173,7 @@ def status_change(current_status, current_reason, new_status, reason):
 
 
 def check_version(current, expected):
-    if expected is not None and expected != current:
+    if expected != current:
         raise Conflict(
             "center.version_conflict",
             f"数据已被他人修改（当前版本 {current}，您提交的是版本 {expected}），请刷新后重试。",

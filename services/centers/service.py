@@ -57,7 +57,8 @@ class CentersService:
         with self.db.unit_of_work() as uow:
             center = repo.get_center(uow.session, load_id(center_id), lock=True)
             domain.authorize_change(actor, repo.node(center))
-            domain.check_version(center.version, expected_version)
+            if expected_version is not None:
+                domain.check_version(center.version, load_id(expected_version, "expected_version"))
             current = {name: getattr(center, name) for name in EDITABLE}
             changed = domain.changed_fields(current, changes)
             if not changed:

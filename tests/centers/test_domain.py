@@ -207,7 +207,6 @@ def test_unknown_status():
 
 
 def test_version_check():
-    domain.check_version(3, None)
     domain.check_version(3, 3)
     with pytest.raises(Conflict) as excinfo:
         domain.check_version(3, 2)

@@ -6,6 +6,7 @@ to it over RPC, as the gateway does. The outbox table shows what each change emi
 import json
 import uuid
 
+import eventlet
 import jsonschema
 import pytest
 import sqlalchemy as sa
@@ -196,10 +197,35 @@ def test_update_bumps_version_once_and_emits(centers, county, outbox):
 
     raises(Conflict, "center.version_conflict", centers.update_center,
            county["A1"], {"name": "旧版本"}, COUNTY, expected_version=1)
+    error = raises(InvalidInput, "input.invalid", centers.update_center,
+                   county["A1"], {"name": "旧版本"}, COUNTY, expected_version="2")
+    assert list(error.fields) == ["expected_version"]
 
     events = outbox()[emitted:]
     assert [e["type"] for e in events] == ["center.updated"]
     assert events[0]["data"] == updated == centers.get_center(county["A1"])
+
+
+def test_concurrent_commands_cannot_both_win(centers, county, outbox):
+    def attempt(call):
+        with ServiceRpcClient("centers", timeout=15) as client:
+            try:
+                return call(client)
+            except Conflict as error:
+                return error.code
+
+    emitted = len(outbox())
+    pool = eventlet.GreenPool()
+    creates = list(pool.imap(attempt, [
+        lambda client: client.create_center(station_data("same-code", county["A"]), COUNTY)["code"]
+    ] * 4))
+    updates = list(pool.imap(attempt, [
+        lambda client, n=n: client.update_center(county["B1"], {"name": f"并发 {n}"}, COUNTY, expected_version=1)["version"]
+        for n in range(4)
+    ]))
+    assert sorted(creates) == ["center.code_taken"] * 3 + ["same-code"]
+    assert sorted(updates, key=str) == [2] + ["center.version_conflict"] * 3
+    assert [e["type"] for e in outbox()[emitted:]].count("center.updated") == 1
 
 
 # --- moving ------------------------------------------------------------------------------
