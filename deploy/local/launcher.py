@@ -252,6 +252,7 @@ class System:
             CENTERS_METRICS_PORT=str(self.metrics_ports["centers"]),
             GATEWAY_METRICS_PORT=str(self.metrics_ports["gateway"]),
             WEB_SERVER_ADDRESS=f"{self.host}:{self.gateway_port}",
+            METRICS_HOST=self.host,
             JWT_SECRET=self._jwt_secret(),
             WENMING_DATA_DIR=str(self.data_dir),
             PYTHONUNBUFFERED="1",
