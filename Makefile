@@ -26,4 +26,4 @@ test: install
 bench: install
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } \
 		|| echo "wrk could not be installed: using the Python load generator"
-	$(PY) bench/gateway_read.py
+	$(PY) -m bench.gateway_read

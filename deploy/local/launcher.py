@@ -170,6 +170,26 @@ def check_port_free(host, port, what):
                           " Stop it, or choose other ports (see deploy/config/*.yml).")
 
 
+def free_port(host="127.0.0.1"):
+    """A TCP port nothing listens on right now (for tests and benchmarks)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def stop_process(name, process, say):
+    """SIGTERM (a nameko service then stops gracefully), SIGKILL after STOP_TIMEOUT."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        say(f"{name} (pid {process.pid}) ignored SIGTERM; killing it.")
+        process.kill()
+        process.wait()
+
+
 def load_demo(path=DEMO_FILE):
     with open(path, encoding="utf-8") as f:
         return json.load(f)["centers"]
@@ -359,17 +379,9 @@ class System:
             time.sleep(poll_seconds)
 
     def stop(self):
-        """Stop every process this System started (by PID): SIGTERM, then SIGKILL."""
+        """Stop every process this System started (by PID), the last started first."""
         for service in reversed(list(self.processes)):
-            process = self.processes[service]
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(STOP_TIMEOUT)
-                except subprocess.TimeoutExpired:
-                    self.say(f"{service} (pid {process.pid}) ignored SIGTERM; killing it.")
-                    process.kill()
-                    process.wait()
+            stop_process(service, self.processes[service], self.say)
         self.processes.clear()
 
     def __enter__(self):

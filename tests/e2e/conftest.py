@@ -3,21 +3,16 @@ stopped by the launcher's `System` (deploy/local/launcher.py), on SQLite and on 
 
 Each system gets a vhost of its own: no queue left by another test's services (whose
 center ids would collide with this system's) ever feeds it."""
-import socket
 import uuid
 
 import pg8000.native
 import pytest
 import requests
 
-from deploy.local.launcher import DEMO_PASSWORD, DEMO_USERNAME, LaunchError, System, private_vhost
+from deploy.local.launcher import (
+    DEMO_PASSWORD, DEMO_USERNAME, LaunchError, System, free_port, private_vhost,
+)
 from tests.conftest import PG_HOST, PG_USER
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

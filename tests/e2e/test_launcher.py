@@ -9,9 +9,7 @@ import time
 
 import pytest
 
-from deploy.local.launcher import ROOT
-
-from .conftest import free_port
+from deploy.local.launcher import ROOT, free_port
 
 LAUNCHER = ROOT / "deploy" / "local" / "launcher.py"
 

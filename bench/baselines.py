@@ -1,0 +1,49 @@
+"""Baselines for bench/gateway_read.py: the same read through a plain nameko HTTP edge.
+
+- `RpcEdge`: an `@http` route that makes one nameko RPC call to `Backend`, which returns a
+  small dict: the cost of an HTTP → AMQP RPC → reply hop with nothing else.
+- `BareEdge`: an `@http` route that answers a small JSON document itself: nameko's HTTP
+  floor.
+
+Neither checks the Authorization header they are sent, nor does any of the gateway's work
+(request ids, validation, metrics): they are floors, not competitors.
+Run each as its own process: `nameko run bench.baselines:Backend --define AMQP_URI=...`.
+"""
+import json
+
+from nameko.rpc import ServiceRpc, rpc
+from nameko.web.handlers import http
+
+PATH = "/api/v1/centers/<int:center_id>"
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+def small_center(center_id):
+    return {"id": center_id, "code": "JZ-XY-CSQ", "name": "昔阳县城社区新时代文明实践所",
+            "level": "institute", "parent_id": 1, "status": "active", "version": 1}
+
+
+class Backend:
+    name = "bench_backend"
+
+    @rpc
+    def get_center(self, center_id):
+        return small_center(center_id)
+
+
+class RpcEdge:
+    name = "bench_rpc_edge"
+
+    backend = ServiceRpc("bench_backend")
+
+    @http("GET", PATH)
+    def get_center(self, request, center_id):
+        return 200, JSON_HEADERS, json.dumps(self.backend.get_center(center_id), ensure_ascii=False)
+
+
+class BareEdge:
+    name = "bench_bare_edge"
+
+    @http("GET", PATH)
+    def get_center(self, request, center_id):
+        return 200, JSON_HEADERS, json.dumps(small_center(center_id), ensure_ascii=False)
