@@ -14,6 +14,7 @@ generator shares the machine's cores with the services, so figures are relative.
 """
 import argparse
 import json
+import logging
 import re
 import shutil
 import statistics
@@ -95,8 +96,9 @@ def run_wrk(url, headers, concurrency, seconds):
     errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", output))
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-        "p50": wrk_seconds(percentiles["50"]),
-        "p99": wrk_seconds(percentiles["99"]),
+        # wrk prints no distribution when no request completed
+        "p50": wrk_seconds(percentiles["50"]) if percentiles else float("nan"),
+        "p99": wrk_seconds(percentiles["99"]) if percentiles else float("nan"),
         "errors": errors,
     }
 
@@ -154,9 +156,13 @@ def table(results, concurrencies):
     lines.append("")
     for concurrency in concurrencies:
         rps = {r["target"]: r["rps"] for r in results if r["concurrency"] == concurrency}
-        lines.append(f"c={concurrency}: gateway/rpc-baseline = {rps['gateway'] / rps['rpc-baseline']:.2f}x, "
-                     f"gateway/bare-baseline = {rps['gateway'] / rps['bare-baseline']:.2f}x")
+        lines.append(f"c={concurrency}: gateway/rpc-baseline = {ratio(rps['gateway'], rps['rpc-baseline'])}, "
+                     f"gateway/bare-baseline = {ratio(rps['gateway'], rps['bare-baseline'])}")
     return "\n".join(lines)
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}x" if b else "n/a (no request served)"
 
 
 def main():
@@ -166,6 +172,7 @@ def main():
     parser.add_argument("--concurrency", default="16,64", help="connections, comma-separated")
     parser.add_argument("--python-load", action="store_true", help="use the Python load generator")
     args = parser.parse_args()
+    logging.getLogger("amqp").setLevel(logging.ERROR)  # as in the launcher's main()
     concurrencies = [int(c) for c in args.concurrency.split(",")]
     use_wrk = shutil.which("wrk") and not args.python_load
     load = run_wrk if use_wrk else run_python_load
@@ -194,7 +201,10 @@ def main():
             for name, process in baselines.items():
                 stop_process(name, process, say)
             system.stop()
-    shutil.rmtree(data_dir, ignore_errors=True)
+    if all(r["rps"] and not r["errors"] for r in results):
+        shutil.rmtree(data_dir, ignore_errors=True)
+    else:
+        say(f"some target failed: its log is in {data_dir}/logs")
 
     report = table(results, concurrencies)
     print("\n" + report)

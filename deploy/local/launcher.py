@@ -20,6 +20,7 @@ the repository root as `deploy.local.launcher` (a namespace package: deploy/ is 
 installed).
 """
 import json
+import logging
 import os
 import secrets
 import shutil
@@ -153,8 +154,11 @@ def private_vhost(prefix, base_uri=DEFAULT_AMQP_URI):
     user = urlsplit(base_uri).username or "guest"
 
     def rabbitmqctl(*args):
-        subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True,
-                       timeout=COMMAND_TIMEOUT)
+        result = subprocess.run(["rabbitmqctl", "-q", *args], capture_output=True, text=True,
+                                timeout=COMMAND_TIMEOUT)
+        if result.returncode != 0:
+            raise LaunchError(f"rabbitmqctl {' '.join(args)} failed (exit {result.returncode}):"
+                              f" {(result.stderr or result.stdout).strip()}")
 
     rabbitmqctl("add_vhost", vhost)
     try:
@@ -185,7 +189,7 @@ def stop_process(name, process, say):
     try:
         process.wait(STOP_TIMEOUT)
     except subprocess.TimeoutExpired:
-        say(f"{name} (pid {process.pid}) ignored SIGTERM; killing it.")
+        say(f"{name} (pid {process.pid}) did not stop within {STOP_TIMEOUT} s of SIGTERM; killing it.")
         process.kill()
         process.wait()
 
@@ -433,6 +437,8 @@ def _terminate(signum, frame):
 
 def main():
     signal.signal(signal.SIGTERM, _terminate)
+    # py-amqp warns when a publisher confirm arrives as the seed's channel closes: harmless
+    logging.getLogger("amqp").setLevel(logging.ERROR)
     system = system_from_environment()
     try:
         system.start()
@@ -448,6 +454,9 @@ def main():
         print("\nStopping ...")
         return 0
     finally:
+        # a second Ctrl-C must not cut the shutdown short: stop() escalates to SIGKILL itself
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         system.stop()
 
 
