@@ -63,8 +63,11 @@ def issue_token(db, tokens, limiter, credentials, client_ip):
     if wait:
         raise Problem(429, "auth.too_many_attempts", f"登录失败次数过多，请 {wait} 秒后再试",
                       headers={"Retry-After": str(wait)})
-    with db.read() as session:
-        account = session.scalars(sa.select(Account).where(Account.username == credentials["username"])).first()
+    with db.read() as session:  # a Row, not an entity: read sessions expire entities on exit
+        account = session.execute(
+            sa.select(Account.id, Account.password_hash, Account.role, Account.scope_center_id, Account.active)
+            .where(Account.username == credentials["username"])
+        ).first()
     stored_hash = account.password_hash if account is not None else _DUMMY_HASH
     matches = _off_hub(password_matches, stored_hash, credentials["password"])
     if account is None or not matches or not account.active:
@@ -78,11 +81,12 @@ def issue_token(db, tokens, limiter, credentials, client_ip):
 
 
 def current(db, principal):
+    account_id = int(principal.account_id) if principal.account_id.isdigit() else None
     with db.read() as session:
-        account = session.get(Account, int(principal.account_id))
-    if account is None or not account.active:
-        raise unauthorized("auth.account_inactive", "账号不存在或已停用")
-    return view(account)
+        account = session.get(Account, account_id) if account_id is not None else None
+        if account is None or not account.active:
+            raise unauthorized("auth.account_inactive", "账号不存在或已停用")
+        return view(account)
 
 
 def check_may_create(creator, role, scope_center_id, is_within):
@@ -121,10 +125,10 @@ def create(db, data, created_by=None):
 def create_admin(store, username, password):
     """Create the first county admin; True if created, False if it already exists."""
     with store.read() as session:
-        existing = session.scalars(sa.select(Account).where(Account.username == username)).first()
-    if existing is not None:
-        if existing.role != "county_admin":
-            raise SystemExit(f"account {username!r} exists with role {existing.role}")
+        role = session.scalars(sa.select(Account.role).where(Account.username == username)).first()
+    if role is not None:
+        if role != "county_admin":
+            raise SystemExit(f"account {username!r} exists with role {role}")
         return False
     create(store, {"username": username, "password": password, "role": "county_admin",
                    "display_name": "县级管理员"})

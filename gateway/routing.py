@@ -134,7 +134,7 @@ def _with_idempotency(fn):
         try:
             reply = _as_reply(fn(self, call, **path_values))
         except Exception as exc:
-            failed = problem_reply(to_problem(exc), call.request_id)
+            failed = problem_reply(to_problem(exc), call.request_id, call.request.path)
             idempotency.finish(
                 self.db, account_id, key, failed.status, failed.content_type, failed.encoded().decode()
             )

@@ -33,7 +33,7 @@ CENTER = "/api/v1/centers/<int:center_id>"
 VENUE = "/api/v1/venues/<int:venue_id>"
 READ, WRITE = Authenticated(), Roles(*ADMIN_ROLES)
 BACKEND = (503,)  # routes that call a service answer 503 when it does not
-SYNC_TICK_SECONDS = 5  # how soon a failed snapshot is retried; resyncs run every RESYNC_SECONDS
+SYNC_TICK_SECONDS = 2  # how soon a failed snapshot is retried; resyncs run every RESYNC_SECONDS
 
 
 class GatewayService:
@@ -162,10 +162,14 @@ class GatewayService:
         """Every replica keeps its own read model, so each gets every event (BROADCAST)."""
         self.gateway.read_model.apply(event["data"])
 
-    @timer(interval=SYNC_TICK_SECONDS, eager=True)
+    # Not eager: an RPC made while the container starts can register its reply before
+    # nameko's reply listener has declared its queue, and the listener then fails to start
+    # (ReplyQueueExpiredWithPendingReplies) and the container hangs. Reads fall back to RPC
+    # until the first snapshot lands.
+    @timer(interval=SYNC_TICK_SECONDS)
     def resync_centers(self):
-        """Load the snapshot at start (retrying until centers answers), then every minute,
-        which heals anything a missed event left stale."""
+        """Load the snapshot soon after start (retrying until centers answers), then every
+        minute, which heals anything a missed event left stale."""
         read_model = self.gateway.read_model
         if not read_model.resync_due():
             return

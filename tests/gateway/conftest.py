@@ -14,7 +14,7 @@ from services.centers import migrate as centers_migrate
 from services.centers.service import CentersService
 
 SECRET = "test-secret-" + "x" * 40
-COUNTY = ("county-1", "county_admin", None)
+COUNTY = ("9001", "county_admin", None)
 
 
 def free_port():
