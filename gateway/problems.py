@@ -52,10 +52,6 @@ def forbidden(detail="无权执行此操作", code="auth.forbidden"):
     return Problem(403, code, detail)
 
 
-def not_found(detail="资源不存在", code="not_found"):
-    return Problem(404, code, detail)
-
-
 def to_problem(exc):
     """Any exception as a Problem: chassis errors keep their code, status and fields; anything
     unexpected becomes an opaque 500 (logged here, never shown to the client)."""
