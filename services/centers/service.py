@@ -3,8 +3,6 @@
 Entrypoints only: parse, apply the domain rules, persist and emit in one unit of work,
 return plain dicts. The contract is docs/centers-rpc.md.
 """
-from nameko.rpc import rpc
-
 from services.centers import domain, events, repository as repo
 from services.centers.models import Base, Center, Venue
 from services.centers.schemas import (
@@ -14,6 +12,7 @@ from services.centers.schemas import (
 )
 from services.chassis.db import Database, utcnow
 from services.chassis.observability import Observability
+from services.chassis.rpc import rpc
 
 _center = CenterSchema()
 _venue = VenueSchema()

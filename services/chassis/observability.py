@@ -50,6 +50,20 @@ def _install_request_id_on_log_records():
 _install_request_id_on_log_records()
 
 
+class _ExpectedErrorsAreNotIncidents(logging.Filter):
+    """nameko logs every expected exception (a refused command) as a WARNING with a traceback;
+    those are answers to callers, not incidents: keep one INFO line."""
+
+    def filter(self, record):
+        if str(record.msg).startswith("(expected) error handling worker"):
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+logging.getLogger("nameko.containers").addFilter(_ExpectedErrorsAreNotIncidents())
+
+
 def entrypoint_type(entrypoint):
     for cls, name in _ENTRYPOINT_TYPES:
         if isinstance(entrypoint, cls):

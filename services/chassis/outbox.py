@@ -2,7 +2,8 @@
 
 Woken right after each commit that emitted events, and sweeping every `poll_seconds` for
 whatever a crash or a broker outage left unsent. On PostgreSQL several replicas share the
-work with FOR UPDATE SKIP LOCKED. Delivery is at least once (a crash between publish and
+work with FOR UPDATE SKIP LOCKED. An event that no queue is bound for is offered on five sweeps, then kept marked `unrouted`.
+Delivery is at least once (a crash between publish and
 marking re-sends); consumers deduplicate by event id.
 """
 import json
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 30
 PRUNE_EVERY_SECONDS = 3600
+UNROUTED_ATTEMPTS = 5  # sweeps an unroutable event is offered before it is marked unrouted
 OUTBOX_RETENTION = timedelta(days=7)  # published events stay this long for replay and audit
 PROCESSED_RETENTION = timedelta(days=30)
 
@@ -96,11 +98,18 @@ class OutboxRelay:
                 except Exception as exc:
                     failure = exc  # end the batch, but keep what was already published marked sent
                     break
+                attempts = row.attempts + 1
+                if unrouted and attempts < UNROUTED_ATTEMPTS:
+                    # a restarted broker routes nothing until its queues have recovered: try
+                    # again on later sweeps before concluding that nobody subscribes
+                    session.execute(sa.update(outbox).where(outbox.c.id == row.id).values(attempts=attempts))
+                    continue
                 session.execute(
                     sa.update(outbox)
                     .where(outbox.c.id == row.id)
-                    .values(sent_at=utcnow(), attempts=row.attempts + 1, unrouted=unrouted)
+                    .values(sent_at=utcnow(), attempts=attempts, unrouted=unrouted)
                 )
+                OUTBOX_PUBLISHED.labels(self.service, str(unrouted).lower()).inc()
                 published += 1
         if failure is not None:
             raise failure
@@ -121,5 +130,4 @@ class OutboxRelay:
             # Nobody is bound for this type yet: the event stays in the outbox table for replay.
             log.info("event %s (%s) had no subscriber", event["id"], event_type)
             unrouted = True
-        OUTBOX_PUBLISHED.labels(self.service, str(unrouted).lower()).inc()
         return unrouted

@@ -8,9 +8,14 @@ import eventlet
 from kombu.exceptions import OperationalError
 from nameko.amqp.publish import UndeliverableMessage
 from nameko.rpc import Client, ServiceRpc
+from nameko.rpc import rpc as nameko_rpc
 
 from .config import setting
-from .errors import ServiceUnavailable
+from .errors import ServiceUnavailable, WenmingError
+
+# `@rpc` for services: a refused command (bad input, not found, conflict, ...) is an expected
+# outcome, logged without a traceback (see observability) and counted as "rejected".
+rpc = nameko_rpc(expected_exceptions=(WenmingError,))
 
 
 def unavailable(service, reason):
@@ -36,10 +41,11 @@ class TimedServiceRpc(ServiceRpc):
     def _publish(self, *args, **kwargs):
         try:
             self.publisher.publish(*args, **kwargs)
-        except UndeliverableMessage:
-            raise unavailable(self.target_service, "没有可用实例")
-        except (OperationalError, ConnectionError, OSError):
-            raise unavailable(self.target_service, "消息代理不可达")
+        except (UndeliverableMessage, OperationalError, ConnectionError, OSError) as exc:
+            # nobody will ever reply: forget the call, or the reply listener keeps waiting for it
+            self.reply_listener.pending.pop(kwargs.get("correlation_id"), None)
+            reason = "没有可用实例" if isinstance(exc, UndeliverableMessage) else "消息代理不可达"
+            raise unavailable(self.target_service, reason)
 
     def _register_for_reply(self, correlation_id):
         listener = self.reply_listener

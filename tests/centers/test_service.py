@@ -416,11 +416,14 @@ def test_events_reach_a_plain_amqp_subscriber(centers, county, amqp_uri):
             closed = centers.set_status(county["A2"], "closed", "撤并", COUNTY)
 
             received = []
-            for _ in range(2):
+            while len(received) < 2:
                 message = subscriber.get(timeout=15)
                 assert message.content_type == "application/cloudevents+json"
-                received.append(json.loads(message.body))
+                event = json.loads(message.body)
                 message.ack()
+                # the fixture's creations may still be leaving the outbox after we bound
+                if event["type"] != "center.created":
+                    received.append(event)
         finally:
             subscriber.close()
 

@@ -143,3 +143,20 @@ def test_events_written_while_nobody_listens_wait_in_the_outbox_for_the_sweep(
     assert wait_for(lambda: applied_subjects(ledger_store) == ["orphan"])
     assert wait_for(lambda: store.outbox_backlog() == 0)
     store.dispose()
+
+
+def test_an_event_nobody_subscribes_to_is_offered_on_several_sweeps_then_marked_unrouted(notes_db, amqp_uri):
+    from services.chassis.outbox import UNROUTED_ATTEMPTS, OutboxRelay
+
+    store = Store(notes_db, Base.metadata, source="notes")
+    relay = OutboxRelay(store, amqp_uri, "notes", poll_seconds=0.1)
+    with store.unit_of_work() as uow:
+        uow.emit("note.nobody_listens", subject="1", data={})
+    for _ in range(UNROUTED_ATTEMPTS - 1):
+        assert relay.publish_pending() == 0
+        assert store.outbox_backlog() == 1  # still offered: queues may be recovering
+    assert relay.publish_pending() == 1
+    with store.read() as session:
+        [row] = session.execute(sa.select(store.outbox)).all()
+    assert row.unrouted is True and row.sent_at is not None and row.attempts == UNROUTED_ATTEMPTS
+    store.dispose()

@@ -10,6 +10,7 @@ from nameko.standalone.rpc import ServiceRpcClient
 from services.chassis.errors import NotFound, ServiceUnavailable
 from services.chassis.observability import Observability
 from services.chassis.rpc import TimedServiceRpc
+from services.chassis.rpc import rpc as service_rpc
 from tests.chassis.support import NotesService
 from tests.chassis.test_events_flow import notes_db, run  # noqa: F401  (shared fixtures)
 
@@ -22,7 +23,7 @@ class SlowService:
         time.sleep(seconds)
         return "awake"
 
-    @rpc
+    @service_rpc
     def missing(self):
         raise NotFound("thing.not_found", "没有这个东西")
 
@@ -76,10 +77,12 @@ def test_a_service_without_consumers_fails_fast(caller):
     assert time.monotonic() - started < 2
 
 
-def test_domain_errors_cross_two_hops_intact(caller):
+def test_domain_errors_cross_two_hops_intact_and_are_not_logged_as_incidents(caller, caplog):
     with pytest.raises(NotFound) as raised:
         caller.call_missing()
     assert raised.value.code == "thing.not_found"
+    [refusal] = [r for r in caplog.records if "slow.missing" in r.getMessage()]
+    assert refusal.levelname == "INFO" and refusal.exc_info is None
 
 
 def test_metrics_health_and_readiness(run, notes_db, nameko_config):  # noqa: F811
