@@ -1,17 +1,7 @@
-"""Bring a centers database to the latest schema: `python -m services.centers.migrate <url>`."""
-import sys
-from pathlib import Path
+"""Bring the centers database to the latest schema: `python -m services.centers.migrate <url>`."""
+from services.chassis.migrations import cli, migrator
 
-from services.chassis import migrations
-
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-
-
-def upgrade(database_url, revision="head"):
-    migrations.upgrade(MIGRATIONS, database_url, revision)
-
+upgrade = migrator(__file__)
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: python -m services.centers.migrate <database-url>")
-    upgrade(sys.argv[1])
+    cli(upgrade, "services.centers.migrate")

@@ -3,8 +3,12 @@
 A service's `migrations/env.py` is two lines:
     from services.chassis.migrations import run_env
     from services.<svc>.models import Base; run_env(Base.metadata)
-and `python -m services.<svc>.migrate <url>` calls `upgrade(<folder>, url)`.
+and `services/<svc>/migrate.py` is `upgrade = migrator(__file__)` plus `cli(...)`.
 """
+import sys
+from functools import partial
+from pathlib import Path
+
 from alembic import command, context
 from alembic.config import Config
 from sqlalchemy import create_engine, pool
@@ -15,6 +19,17 @@ def upgrade(script_location, database_url, revision="head"):
     config.set_main_option("script_location", str(script_location))
     config.attributes["database_url"] = database_url
     command.upgrade(config, revision)
+
+
+def migrator(module_file):
+    """`upgrade(database_url, revision="head")` for the `migrations/` folder beside module_file."""
+    return partial(upgrade, Path(module_file).resolve().parent / "migrations")
+
+
+def cli(upgrade_to, module_name):
+    if len(sys.argv) != 2:
+        sys.exit(f"usage: python -m {module_name} <database-url>")
+    upgrade_to(sys.argv[1])
 
 
 def run_env(target_metadata):
