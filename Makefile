@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test bench
+.PHONY: install run test test-faults bench
 
 install: $(STAMP)
 
@@ -21,6 +21,10 @@ run: install
 
 test: install
 	$(VENV)/bin/pytest
+
+# Restarts the local RabbitMQ application while centers change (not part of `make test` yet).
+test-faults: install
+	$(VENV)/bin/pytest -m broker_restart -o addopts="-p no:cacheprovider --suppress-nameko-eventlet-notification"
 
 # wrk is a Debian package; without it the benchmark falls back to its Python load generator.
 bench: install
