@@ -23,9 +23,13 @@ def _locked(session, statement):
     return statement.with_for_update() if session.bind.dialect.name == "postgresql" else statement
 
 
+def _get(session, model, row_id, lock):
+    statement = sa.select(model).where(model.id == row_id)
+    return session.scalars(_locked(session, statement) if lock else statement).first()
+
+
 def get_center(session, center_id, *, lock=False):
-    statement = sa.select(Center).where(Center.id == center_id)
-    center = session.scalars(_locked(session, statement) if lock else statement).first()
+    center = _get(session, Center, center_id, lock)
     if center is None:
         raise NotFound("center.not_found", f"阵地 {center_id} 不存在。")
     return center
@@ -33,15 +37,14 @@ def get_center(session, center_id, *, lock=False):
 
 def get_parent(session, parent_id, field):
     """The center that is to become a parent; a missing one is bad input, not a 404."""
-    center = session.scalars(_locked(session, sa.select(Center).where(Center.id == parent_id))).first()
+    center = _get(session, Center, parent_id, lock=True)
     if center is None:
         raise InvalidInput("center.parent_not_found", "上级阵地不存在。", {field: ["上级阵地不存在。"]})
     return center
 
 
 def get_venue(session, venue_id, *, lock=False):
-    statement = sa.select(Venue).where(Venue.id == venue_id)
-    venue = session.scalars(_locked(session, statement) if lock else statement).first()
+    venue = _get(session, Venue, venue_id, lock)
     if venue is None:
         raise NotFound("venue.not_found", f"场所 {venue_id} 不存在。")
     return venue
