@@ -22,7 +22,7 @@ from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
-from services.centers.schemas import load
+from services.chassis.schemas import load
 from services.chassis.errors import WenmingError
 
 from . import idempotency, metrics, problems

@@ -2,7 +2,8 @@
 The centers payloads come from services.centers.schemas (one definition, two uses)."""
 from marshmallow import fields, validate
 
-from services.centers.schemas import CenterSchema, StrictSchema, Text
+from services.centers.contract import CenterSchema
+from services.chassis.schemas import StrictSchema, Text
 
 from .accounts import PASSWORD_MIN_LENGTH
 from .auth import ROLES

@@ -6,7 +6,7 @@ import logging
 from nameko.events import BROADCAST, event_handler
 from nameko.timer import timer
 
-from services.centers.schemas import (
+from services.centers.contract import (
     CenterCreateSchema, CenterListQuerySchema, CenterSchema, CenterUpdateSchema, StatsSchema,
     StatusSchema, VenueCreateSchema, VenueSchema, VenueUpdateSchema,
 )
@@ -103,14 +103,13 @@ class GatewayService:
     @route("POST", CENTER + "/move", auth=WRITE, tag="centers", summary="Move a center under a new parent",
            body=MoveRequestSchema(), response=CenterSchema(), errors=BACKEND)
     def move_center(self, call, center_id):
-        center = self.centers.move_center(center_id, call.data["parent_id"], call.principal.actor)
+        center = self.centers.move_center(center_id, {"parent_id": call.data["parent_id"]}, call.principal.actor)
         return centers_api.written(self.gateway.read_model, center)
 
     @route("POST", CENTER + "/status", auth=WRITE, tag="centers", summary="Activate, suspend or close a center",
            body=StatusSchema(), response=CenterSchema(), errors=BACKEND)
     def set_center_status(self, call, center_id):
-        data = call.data
-        center = self.centers.set_status(center_id, data["status"], data["reason"], call.principal.actor)
+        center = self.centers.set_status(center_id, call.body, call.principal.actor)
         return centers_api.written(self.gateway.read_model, center)
 
     @route("GET", CENTER + "/subtree", auth=READ, tag="centers", summary="The center and everything below it",
@@ -174,7 +173,7 @@ class GatewayService:
         if not read_model.resync_due():
             return
         try:
-            read_model.load(self.centers.snapshot())
+            read_model.load(_snapshot(self.centers))
         except ServiceUnavailable as exc:
             log.warning("centers snapshot failed, retrying in %ss: %s", SYNC_TICK_SECONDS, exc)
 
@@ -182,6 +181,15 @@ class GatewayService:
     def purge_idempotency_keys(self):
         idempotency.purge_expired(self.db)
 
+
+
+def _snapshot(centers):
+    items, after_id = [], 0
+    while after_id is not None:
+        page = centers.snapshot(after_id)
+        items += page["items"]
+        after_id = page["next_after_id"]
+    return items
 
 
 @functools.cache

@@ -5,21 +5,17 @@ A center is seen here as a `Node`: its id, parent, level, status and materialize
 question a string question, so the rules need no tree walk and no database:
 "is X inside S's subtree?" is "does X's path contain /S/?".
 """
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
 
+from services.centers.contract import (
+    CENTER_CREATED, CENTER_MOVED, CENTER_STATUS_CHANGED, CENTER_UPDATED, LEVELS, STATUSES, VENUE_ADDED,
+    VENUE_REMOVED, VENUE_UPDATED,
+)
+from services.chassis.actors import CENTER_ADMIN, COUNTY_ADMIN
 from services.chassis.errors import Conflict, InvalidInput, PermissionDenied
 
-LEVELS = ("center", "institute", "station", "point")
 PARENT_LEVEL = {"center": None, "institute": "center", "station": "institute", "point": "station"}
 LEVEL_NAMES = {"center": "中心", "institute": "实践所", "station": "实践站", "point": "实践点"}
-
-STATUSES = ("active", "suspended", "closed")
-PLATFORMS = ("theory", "education", "culture", "science", "health")
-VENUE_KINDS = ("legal_aid", "culture", "lecture", "science", "ethics_hall", "other")
-
-COUNTY_ADMIN = "county_admin"
-CENTER_ADMIN = "center_admin"
 
 
 @dataclass(frozen=True)
@@ -41,10 +37,24 @@ class Node:
 
 
 @dataclass(frozen=True)
-class Actor:
-    account_id: str
-    role: str
-    scope_center_id: int | None = None
+class Event:
+    """An event a change raises; its data is the entity after the change plus `extra`."""
+
+    type: str
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a command does: the entity's stored fields after it, and the events it raises."""
+
+    state: dict
+    events: tuple
+
+
+def node_of(center):
+    """The Node of a center given as a dict of its stored fields."""
+    return Node(center["id"], center["parent_id"], center["level"], center["status"], center["path"])
 
 
 def path_ids(path):
@@ -54,13 +64,6 @@ def path_ids(path):
 def child_path(parent, node_id):
     """The path of a node with id `node_id` under `parent` (None for a root)."""
     return f"{parent.path if parent else '/'}{node_id}/"
-
-
-def rebased_path(path, old_prefix, new_prefix):
-    """A descendant's path after its subtree root moved from `old_prefix` to `new_prefix`."""
-    if not path.startswith(old_prefix):
-        raise ValueError(f"{path!r} is not under {old_prefix!r}")
-    return new_prefix + path[len(old_prefix):]
 
 
 # --- scope ----------------------------------------------------------------------------
@@ -180,7 +183,7 @@ def check_version(current, expected):
         )
 
 
-def check_center_fields(values, today=None):
+def check_center_fields(values, today):
     """Rules across fields that a schema cannot see; `values` is the center after the change."""
     errors = {}
     if (values.get("longitude") is None) != (values.get("latitude") is None):
@@ -189,7 +192,7 @@ def check_center_fields(values, today=None):
     if households is not None and residents is not None and residents < households:
         errors["residents_served"] = ["服务人口不能少于服务户数。"]
     opened_on = values.get("opened_on")
-    if opened_on is not None and opened_on > (today or date.today()):
+    if opened_on is not None and opened_on > today:
         errors["opened_on"] = ["建成日期不能晚于今天。"]
     if errors:
         raise InvalidInput("center.fields_invalid", "阵地信息有误。", errors)
@@ -198,6 +201,81 @@ def check_center_fields(values, today=None):
 def changed_fields(current, changes):
     """The subset of `changes` that differs from `current` (a dict of stored values)."""
     return {key: value for key, value in changes.items() if current.get(key) != value}
+
+
+# --- commands: current state + input + clock -> Change (or None: nothing to change) ------
+
+
+def create_center(actor, values, parent, now):
+    """A new center under `parent` (a Node, None for a county center); its id and path are
+    given by the store (see `child_path`)."""
+    authorize_create(actor, parent)
+    check_parent(values["level"], parent)
+    check_center_fields(values, now.date())
+    state = {**values, "status": "active", "status_reason": None, "version": 1,
+             "created_at": now, "updated_at": now}
+    return Change(state, (Event(CENTER_CREATED),))
+
+
+def update_center(actor, center, changes, expected_version, now):
+    authorize_change(actor, node_of(center))
+    if expected_version is not None:
+        check_version(center["version"], expected_version)
+    changed = changed_fields(center, changes)
+    if not changed:
+        return None
+    check_center_fields({**center, **changed}, now.date())
+    return _center_change(center, changed, now, Event(CENTER_UPDATED))
+
+
+def move_center(actor, center, new_parent, now):
+    """The whole subtree moves with the center: the store rebases the descendants' paths."""
+    node = node_of(center)
+    authorize_move(actor, node, new_parent)
+    if not check_move(node, new_parent):
+        return None
+    changed = {"parent_id": new_parent.id, "path": child_path(new_parent, node.id)}
+    return _center_change(center, changed, now, Event(CENTER_MOVED, {"previous_parent_id": center["parent_id"]}))
+
+
+def set_status(actor, center, status, reason, now):
+    authorize_change(actor, node_of(center))
+    change = status_change(center["status"], center["status_reason"], status, reason)
+    if change is None:
+        return None
+    changed = dict(zip(("status", "status_reason"), change))
+    event = Event(CENTER_STATUS_CHANGED, {"previous_status": center["status"]})
+    return _center_change(center, changed, now, event)
+
+
+def _center_change(center, changed, now, event):
+    return _next_version(center, {**changed, "updated_at": now}, event)
+
+
+def _next_version(entity, changed, event):
+    """Every change adds exactly 1 to the version, however many fields or rows it touches."""
+    return Change({**entity, **changed, "version": entity["version"] + 1}, (event,))
+
+
+def add_venue(actor, center, values):
+    node = node_of(center)
+    authorize_change(actor, node)
+    check_accepts_venues(node)
+    return Change({**values, "center_id": node.id, "version": 1}, (Event(VENUE_ADDED),))
+
+
+def update_venue(actor, center, venue, changes):
+    authorize_change(actor, node_of(center))
+    changed = changed_fields(venue, changes)
+    if not changed:
+        return None
+    return _next_version(venue, changed, Event(VENUE_UPDATED))
+
+
+def remove_venue(actor, center, venue):
+    """The event carries the venue as it was."""
+    authorize_change(actor, node_of(center))
+    return Change(venue, (Event(VENUE_REMOVED),))
 
 
 # --- statistics -----------------------------------------------------------------------

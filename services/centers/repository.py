@@ -3,18 +3,26 @@
 Functions take a SQLAlchemy session from the chassis (unit of work or read session).
 """
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from services.centers import domain
 from services.centers.models import Center, Venue
-from services.chassis.errors import Conflict, InvalidInput, NotFound
+from services.chassis.errors import InvalidInput, NotFound
 
-CODE_TAKEN = Conflict("center.code_taken", "编码已被其他阵地使用。", {"code": ["编码已被使用。"]})
+
+def state(entity):
+    """The stored fields of a row as the plain dict the domain works on."""
+    return {column.key: getattr(entity, column.key) for column in sa.inspect(type(entity)).column_attrs}
+
+
+def save(entity, new_state):
+    """Write a domain change back onto its row (the unit of work flushes and commits)."""
+    for key, value in new_state.items():
+        if getattr(entity, key) != value:
+            setattr(entity, key, value)
 
 
 def node(center):
-    return domain.Node(center.id, center.parent_id, center.level, center.status, center.path)
+    return domain.node_of(state(center))
 
 
 def _locked(session, statement):
@@ -48,27 +56,6 @@ def get_venue(session, venue_id, *, lock=False):
     if venue is None:
         raise NotFound("venue.not_found", f"场所 {venue_id} 不存在。")
     return venue
-
-
-def ensure_code_free(session, code, center_id=None):
-    query = sa.select(Center.id).where(Center.code == code)
-    if center_id is not None:
-        query = query.where(Center.id != center_id)
-    if session.scalar(query) is not None:
-        raise CODE_TAKEN
-
-
-def flush(session, conflict_code):
-    """Write pending changes now, so that constraint and version failures become domain errors."""
-    try:
-        session.flush()
-    except StaleDataError:
-        raise Conflict(conflict_code, "数据已被他人修改，请刷新后重试。") from None
-    except IntegrityError as error:
-        # Two creates racing past ensure_code_free: the unique constraint has the last word.
-        if "uq_centers_code" in str(error.orig) or "centers.code" in str(error.orig):
-            raise CODE_TAKEN from None
-        raise
 
 
 def rebase_descendants(session, old_prefix, new_prefix):
@@ -140,8 +127,9 @@ def subtree_figures(session, root):
     return level_rows, venue_count
 
 
-def all_centers(session):
-    return session.scalars(sa.select(Center).order_by(Center.id)).all()
+def centers_after(session, after_id, limit):
+    """A page of every center, by id, for read models that copy the whole tree."""
+    return session.scalars(sa.select(Center).where(Center.id > after_id).order_by(Center.id).limit(limit)).all()
 
 
 def venues_of(session, center_id):

@@ -4,15 +4,21 @@
 dependency that gives each worker a `Store` view and runs the outbox relay.
 """
 import json
+from collections.abc import Mapping
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from nameko.extensions import DependencyProvider
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
+from .clock import utcnow
 from .config import amqp_uri, setting
+from .errors import WenmingError
 from .events import make_event
+from .outbox import OutboxRelay
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -24,10 +30,6 @@ NAMING_CONVENTION = {
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-
-
-def utcnow():
-    return datetime.now(timezone.utc)
 
 
 def declarative_base():
@@ -89,16 +91,87 @@ def make_engine(url, pool_size=10):
     return sa.create_engine(url, pool_size=pool_size, max_overflow=5, pool_pre_ping=True)
 
 
+@dataclass(frozen=True)
+class Conflicts:
+    """The domain errors a service's database failures stand for, declared once per service:
+    a violated unique constraint by its name, a stale optimistic-lock version by its table.
+    The unit of work raises a fresh copy of the matching error; anything else propagates."""
+
+    unique: Mapping[str, WenmingError] = field(default_factory=dict)
+    stale: Mapping[str, WenmingError] = field(default_factory=dict)
+
+    def for_integrity_error(self, error, metadata):
+        name = violated_constraint(error, metadata)
+        return _fresh(self.unique.get(name))
+
+    def for_stale_tables(self, tables):
+        for table in sorted(tables):
+            if table in self.stale:
+                return _fresh(self.stale[table])
+        return None
+
+
+def _fresh(error):
+    return None if error is None else type(error)(error.code, error.message, error.fields)
+
+
+def violated_constraint(error, metadata):
+    """The name of the unique constraint an IntegrityError violated, or None.
+
+    PostgreSQL reports the name itself (pg8000 passes the server's error fields; `n` is the
+    constraint); SQLite names only "table.column, ...", matched against `metadata`."""
+    detail = error.orig.args[0] if error.orig is not None and error.orig.args else None
+    if isinstance(detail, dict):
+        return detail.get("n")
+    message = str(detail or "")
+    prefix = "UNIQUE constraint failed: "
+    if not message.startswith(prefix):
+        return None
+    columns = message[len(prefix):]
+    for table in metadata.tables.values():
+        for constraint in table.constraints:
+            if isinstance(constraint, sa.UniqueConstraint) and constraint.name:
+                if columns == ", ".join(f"{table.name}.{column.name}" for column in constraint.columns):
+                    return constraint.name
+    return None
+
+
 class UnitOfWork:
     """One transaction: the state change, the events it raises and the events it consumed."""
 
-    def __init__(self, session, metadata, source, request_id=None):
+    def __init__(self, session, metadata, source, request_id=None, conflicts=None):
         self.session = session
+        self._metadata = metadata
         self._outbox = metadata.tables["outbox"]
         self._processed = metadata.tables["processed_events"]
         self._source = source
         self._request_id = request_id
+        self._conflicts = conflicts or Conflicts()
         self.emitted = []
+
+    def flush(self):
+        """Write pending changes now (to get ids), with failures as the service's conflicts."""
+        with self.conflicts_as_errors():
+            self.session.flush()
+
+    @contextmanager
+    def conflicts_as_errors(self):
+        versioned = {
+            obj.__table__.name for obj in (*self.session.dirty, *self.session.deleted)
+            if hasattr(obj, "__table__")
+        }
+        try:
+            yield
+        except StaleDataError:
+            error = self._conflicts.for_stale_tables(versioned)
+            if error is None:
+                raise
+            raise error from None
+        except IntegrityError as integrity_error:
+            error = self._conflicts.for_integrity_error(integrity_error, self._metadata)
+            if error is None:
+                raise
+            raise error from None
 
     def emit(self, event_type, subject, data, *, schema_version=1):
         event = make_event(
@@ -135,10 +208,11 @@ class UnitOfWork:
 
 
 class Store:
-    def __init__(self, url, metadata, source, *, pool_size=10):
+    def __init__(self, url, metadata, source, *, pool_size=10, conflicts=None):
         self.url = url
         self.metadata = metadata
         self.source = source
+        self.conflicts = conflicts
         self.engine = make_engine(url, pool_size)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.outbox = metadata.tables["outbox"]
@@ -154,10 +228,11 @@ class Store:
     @contextmanager
     def unit_of_work(self, request_id=None):
         session = self.sessions()
-        uow = UnitOfWork(session, self.metadata, self.source, request_id)
+        uow = UnitOfWork(session, self.metadata, self.source, request_id, self.conflicts)
         try:
             yield uow
-            session.commit()
+            with uow.conflicts_as_errors():
+                session.commit()
         except BaseException:
             session.rollback()
             raise
@@ -214,19 +289,21 @@ class DatabaseAccess:
 
 
 class Database(DependencyProvider):
-    """The service's own database (DATABASE_URL) plus the relay that drains its outbox."""
+    """The service's own database (DATABASE_URL) plus the relay that drains its outbox.
+    `conflicts` names the domain errors its constraint and version failures stand for."""
 
-    def __init__(self, base):
+    def __init__(self, base, conflicts=None):
         self.metadata = base.metadata
+        self.conflicts = conflicts
 
     def setup(self):
-        from .outbox import OutboxRelay  # the relay needs the broker; Store alone does not
-
         url = setting("DATABASE_URL")
         if not url:
             raise RuntimeError("DATABASE_URL is not configured")
         pool_size = int(setting("max_workers", 10)) + 2  # every worker plus the relay
-        self.store = Store(url, self.metadata, self.container.service_name, pool_size=pool_size)
+        self.store = Store(
+            url, self.metadata, self.container.service_name, pool_size=pool_size, conflicts=self.conflicts
+        )
         self.relay = OutboxRelay(
             self.store, amqp_uri(), self.container.service_name,
             poll_seconds=float(setting("OUTBOX_POLL_SECONDS", 2)),

@@ -17,7 +17,7 @@ from eventlet.queue import Empty, LightQueue, Full
 from nameko.amqp.publish import Publisher, UndeliverableMessage
 from nameko.standalone.events import get_event_exchange
 
-from .db import utcnow
+from .clock import utcnow
 from .events import SERIALIZER
 from .metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED
 

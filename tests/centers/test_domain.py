@@ -1,10 +1,11 @@
 """The centers rules, tested as plain functions over small values (no broker, no database)."""
-from datetime import date
+from datetime import date, datetime, timezone
 
 import pytest
 
 from services.centers import domain
-from services.centers.domain import Actor, Node
+from services.centers.domain import Node
+from services.chassis.actors import Actor
 from services.chassis.errors import Conflict, InvalidInput, PermissionDenied
 
 # A small county: center 1 → institutes 2, 3 → stations 4 (under 2), 5 (under 3) → point 6.
@@ -34,9 +35,6 @@ def test_paths():
     assert domain.path_ids("/1/2/4/") == [1, 2, 4]
     assert POINT.ancestor_ids == [1, 2, 4]
     assert CENTER.ancestor_ids == []
-    assert domain.rebased_path("/1/2/4/6/", "/1/2/4/", "/1/3/4/") == "/1/3/4/6/"
-    with pytest.raises(ValueError):
-        domain.rebased_path("/1/3/", "/1/2/", "/9/")
 
 
 def test_contains_is_by_whole_ids_not_string_prefix():
@@ -219,7 +217,7 @@ def test_fields_valid():
          "opened_on": date(2020, 1, 1)},
         today=date(2024, 1, 1),
     )
-    domain.check_center_fields({})
+    domain.check_center_fields({}, today=date(2024, 1, 1))
 
 
 def test_fields_invalid_across_fields():
@@ -277,3 +275,76 @@ def test_depth_first_orders_by_numeric_ids():
     assert [(depth, node.id) for depth, node in ordered] == [
         (0, 1), (1, 2), (2, 4), (3, 6), (2, 9), (1, 10)
     ]
+
+
+# --- commands: state + input + clock -> new state and events ----------------------------
+
+NOW = datetime(2026, 11, 28, 8, 0, tzinfo=timezone.utc)
+LATER = datetime(2026, 11, 29, 8, 0, tzinfo=timezone.utc)
+
+
+def stored_institute(**overrides):
+    """Institute A (id 2) as the store gives it to the domain."""
+    return {"id": 2, "parent_id": 1, "level": "institute", "status": "active", "status_reason": None,
+            "path": "/1/2/", "code": "inst-a", "name": "甲实践所", "opened_on": None, "version": 3,
+            "created_at": NOW, "updated_at": NOW, **overrides}
+
+
+def test_create_starts_active_at_version_1_and_raises_created():
+    values = {"code": "st-9", "name": "九站", "level": "station", "parent_id": 2}
+    change = domain.create_center(COUNTY, values, INST_A, NOW)
+    assert change.state == {**values, "status": "active", "status_reason": None, "version": 1,
+                            "created_at": NOW, "updated_at": NOW}
+    assert [event.type for event in change.events] == ["center.created"]
+
+
+def test_create_checks_fields_against_the_clock_given():
+    values = {"code": "st-9", "name": "九站", "level": "station", "parent_id": 2, "opened_on": date(2026, 11, 29)}
+    with pytest.raises(InvalidInput):
+        domain.create_center(COUNTY, values, INST_A, NOW)
+    assert domain.create_center(COUNTY, values, INST_A, LATER).state["opened_on"] == date(2026, 11, 29)
+
+
+def test_update_bumps_the_version_once_and_stamps_the_time():
+    change = domain.update_center(COUNTY, stored_institute(), {"name": "新名", "code": "inst-a"}, None, LATER)
+    assert change.state == stored_institute(name="新名", version=4, updated_at=LATER)
+    assert [event.type for event in change.events] == ["center.updated"]
+
+
+def test_an_update_that_changes_nothing_is_no_change():
+    assert domain.update_center(COUNTY, stored_institute(), {"name": "甲实践所"}, 3, LATER) is None
+
+
+def test_update_refuses_a_stale_expected_version_and_outsiders():
+    with pytest.raises(Conflict):
+        domain.update_center(COUNTY, stored_institute(), {"name": "新名"}, 2, LATER)
+    with pytest.raises(PermissionDenied):
+        domain.update_center(Actor("b", "center_admin", scope_center_id=3), stored_institute(), {"name": "新名"}, None, LATER)
+
+
+def test_move_gives_the_new_path_and_the_previous_parent():
+    station = stored_institute(id=4, level="station", parent_id=2, path="/1/2/4/")
+    change = domain.move_center(COUNTY, station, INST_B, LATER)
+    assert (change.state["parent_id"], change.state["path"], change.state["version"]) == (3, "/1/3/4/", 4)
+    assert change.events[0].type == "center.moved" and change.events[0].extra == {"previous_parent_id": 2}
+    assert domain.move_center(COUNTY, station, INST_A, LATER) is None
+
+
+def test_status_change_carries_the_previous_status():
+    change = domain.set_status(COUNTY, stored_institute(), "suspended", "装修", LATER)
+    assert (change.state["status"], change.state["status_reason"]) == ("suspended", "装修")
+    assert change.events[0].extra == {"previous_status": "active"}
+    assert domain.set_status(COUNTY, stored_institute(), "active", None, LATER) is None
+
+
+def test_venue_commands():
+    institute = stored_institute()
+    added = domain.add_venue(COUNTY, institute, {"name": "法律援助室", "kind": "legal_aid"})
+    assert added.state == {"name": "法律援助室", "kind": "legal_aid", "center_id": 2, "version": 1}
+    venue = {**added.state, "id": 7}
+    updated = domain.update_venue(COUNTY, institute, venue, {"name": "法律服务室"})
+    assert updated.state["version"] == 2 and updated.events[0].type == "venue.updated"
+    assert domain.update_venue(COUNTY, institute, venue, {"name": "法律援助室"}) is None
+    assert domain.remove_venue(COUNTY, institute, venue).events[0].type == "venue.removed"
+    with pytest.raises(Conflict):
+        domain.add_venue(COUNTY, stored_institute(status="closed"), {"name": "室", "kind": "other"})

@@ -7,7 +7,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from services.centers.events import SCHEMAS
+from services.centers.contract import EVENT_SCHEMAS as SCHEMAS
 from services.chassis.events import validate_event
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "events.md").read_text(encoding="utf-8")

@@ -16,7 +16,7 @@ from kombu import Connection, Exchange, Queue
 from nameko.standalone.rpc import ServiceRpcClient
 
 from services.centers import migrate
-from services.centers.events import EXCHANGE, SCHEMAS
+from services.centers.contract import EVENT_SCHEMAS as SCHEMAS
 from services.centers.models import Base
 from services.centers.service import CentersService
 from services.chassis.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -233,7 +233,7 @@ def test_concurrent_commands_cannot_both_win(centers, county, outbox):
 
 def test_move_carries_the_subtree(centers, county, outbox):
     emitted = len(outbox())
-    moved = centers.move_center(county["A1"], county["B"], COUNTY)
+    moved = centers.move_center(county["A1"], {"parent_id": county["B"]}, COUNTY)
     assert (moved["parent_id"], moved["version"]) == (county["B"], 2)
 
     subtree = centers.get_subtree(county["B"])
@@ -244,7 +244,7 @@ def test_move_carries_the_subtree(centers, county, outbox):
     assert [c["id"] for c in centers.list_centers({"within": county["A"]})["items"]] == [county["A"], county["A2"]]
     assert centers.get_center(county["P"])["version"] == 1  # descendants keep their data
 
-    assert centers.move_center(county["A1"], county["B"], COUNTY) == moved  # already there: no change
+    assert centers.move_center(county["A1"], {"parent_id": county["B"]}, COUNTY) == moved  # already there: no change
     events = outbox()[emitted:]
     assert [e["type"] for e in events] == ["center.moved"]
     assert events[0]["data"] == {**moved, "previous_parent_id": county["A"]}
@@ -252,11 +252,11 @@ def test_move_carries_the_subtree(centers, county, outbox):
 
 def test_move_refuses_cycles_and_wrong_levels(centers, county, outbox):
     before, emitted = centers.snapshot(), len(outbox())
-    raises(Conflict, "center.cycle", centers.move_center, county["A"], county["A1"], COUNTY)
-    raises(Conflict, "center.cycle", centers.move_center, county["A"], county["A"], COUNTY)
-    raises(InvalidInput, "center.parent_level_invalid", centers.move_center, county["A1"], county["county"], COUNTY)
-    error = raises(InvalidInput, "input.invalid", centers.move_center, county["A1"], None, COUNTY)
-    assert list(error.fields) == ["new_parent_id"]
+    raises(Conflict, "center.cycle", centers.move_center, county["A"], {"parent_id": county["A1"]}, COUNTY)
+    raises(Conflict, "center.cycle", centers.move_center, county["A"], {"parent_id": county["A"]}, COUNTY)
+    raises(InvalidInput, "center.parent_level_invalid", centers.move_center, county["A1"], {"parent_id": county["county"]}, COUNTY)
+    error = raises(InvalidInput, "input.invalid", centers.move_center, county["A1"], {"parent_id": None}, COUNTY)
+    assert list(error.fields) == ["parent_id"]
     assert centers.snapshot() == before
     assert len(outbox()) == emitted
 
@@ -266,19 +266,19 @@ def test_move_refuses_cycles_and_wrong_levels(centers, county, outbox):
 
 def test_status_changes(centers, county, outbox):
     emitted = len(outbox())
-    error = raises(InvalidInput, "center.reason_required", centers.set_status, county["B"], "suspended", " ", COUNTY)
+    error = raises(InvalidInput, "center.reason_required", centers.set_status, county["B"], {"status": "suspended", "reason": " "}, COUNTY)
     assert list(error.fields) == ["reason"]
 
-    suspended = centers.set_status(county["B"], "suspended", "场所改造", COUNTY)
+    suspended = centers.set_status(county["B"], {"status": "suspended", "reason": "场所改造"}, COUNTY)
     assert (suspended["status"], suspended["status_reason"], suspended["version"]) == ("suspended", "场所改造", 2)
-    assert centers.set_status(county["B"], "suspended", "场所改造", COUNTY) == suspended  # retry: no change
-    closed = centers.set_status(county["B"], "closed", "撤并到东阳镇", COUNTY)
+    assert centers.set_status(county["B"], {"status": "suspended", "reason": "场所改造"}, COUNTY) == suspended  # retry: no change
+    closed = centers.set_status(county["B"], {"status": "closed", "reason": "撤并到东阳镇"}, COUNTY)
 
     raises(Conflict, "center.closed_parent", centers.create_center, station_data("B9", county["B"]), COUNTY)
-    raises(Conflict, "center.closed_parent", centers.move_center, county["A1"], county["B"], COUNTY)
+    raises(Conflict, "center.closed_parent", centers.move_center, county["A1"], {"parent_id": county["B"]}, COUNTY)
     raises(Conflict, "center.closed", centers.add_venue, county["B"], {"name": "道德讲堂", "kind": "ethics_hall"}, COUNTY)
 
-    reopened = centers.set_status(county["B"], "active", None, COUNTY)
+    reopened = centers.set_status(county["B"], {"status": "active", "reason": None}, COUNTY)
     assert (reopened["status"], reopened["status_reason"], reopened["version"]) == ("active", None, 4)
 
     events = outbox()[emitted:]
@@ -296,17 +296,17 @@ def test_center_admin_acts_inside_its_subtree_only(centers, county, outbox):
     admin = center_admin(county["A"])
     assert centers.update_center(county["A1"], {"address": "南天池村"}, admin)["address"] == "南天池村"
     assert centers.create_center(station_data("A3", county["A"]), admin)["parent_id"] == county["A"]
-    assert centers.move_center(county["P"], county["A2"], admin)["parent_id"] == county["A2"]
+    assert centers.move_center(county["P"], {"parent_id": county["A2"]}, admin)["parent_id"] == county["A2"]
     centers.add_venue(county["A2"], {"name": "文化服务室", "kind": "culture"}, admin)
     emitted = len(outbox())
 
     refused = [
         (centers.update_center, county["B1"], {"name": "越权"}, admin),
         (centers.update_center, county["county"], {"name": "越权"}, admin),
-        (centers.set_status, county["B"], "suspended", "越权", admin),
+        (centers.set_status, county["B"], {"status": "suspended", "reason": "越权"}, admin),
         (centers.create_center, station_data("B2", county["B"]), admin),
-        (centers.move_center, county["A1"], county["B"], admin),  # to outside
-        (centers.move_center, county["A"], county["county"], admin),  # its own root
+        (centers.move_center, county["A1"], {"parent_id": county["B"]}, admin),  # to outside
+        (centers.move_center, county["A"], {"parent_id": county["county"]}, admin),  # its own root
         (centers.add_venue, county["B1"], {"name": "越权", "kind": "other"}, admin),
     ]
     for call, *args in refused:
@@ -320,8 +320,8 @@ def test_other_roles_change_nothing(centers, county, outbox):
     refused = [
         (centers.create_center, station_data("V1", county["A"]), VOLUNTEER),
         (centers.update_center, county["A1"], {"name": "志愿者改名"}, VOLUNTEER),
-        (centers.move_center, county["A1"], county["B"], VOLUNTEER),
-        (centers.set_status, county["A1"], "closed", "志愿者关闭", VOLUNTEER),
+        (centers.move_center, county["A1"], {"parent_id": county["B"]}, VOLUNTEER),
+        (centers.set_status, county["A1"], {"status": "closed", "reason": "志愿者关闭"}, VOLUNTEER),
         (centers.add_venue, county["A1"], {"name": "x", "kind": "other"}, VOLUNTEER),
         (centers.update_venue, venue["id"], {"name": "x"}, VOLUNTEER),
         (centers.remove_venue, venue["id"], VOLUNTEER),
@@ -352,7 +352,7 @@ def test_list_filters_and_pagination(centers, county):
     assert ids({"q": "a1 文明"}) == [county["A1"]]
     assert ids({"q": "%"}) == []
     assert ids({"within": county["A1"], "level": "point"}) == [county["P"]]
-    centers.set_status(county["A2"], "suspended", "装修", COUNTY)
+    centers.set_status(county["A2"], {"status": "suspended", "reason": "装修"}, COUNTY)
     assert ids({"status": "suspended"}) == [county["A2"]]
 
     error = raises(InvalidInput, "input.invalid", centers.list_centers, {"level": "village", "colour": 1}, 1, 500)
@@ -369,7 +369,7 @@ def test_subtree_stats_roll_up_open_centers(centers, county):
         "count_by_level": {"center": 1, "institute": 2, "station": 3, "point": 1},
         "households_served": 2450, "residents_served": 7500, "floor_area_m2": 926.63, "venue_count": 3,
     }
-    centers.set_status(county["A2"], "closed", "撤并", COUNTY)
+    centers.set_status(county["A2"], {"status": "closed", "reason": "撤并"}, COUNTY)
     assert centers.subtree_stats(county["A"]) == {
         "center_id": county["A"],
         "count_by_level": {"center": 0, "institute": 1, "station": 1, "point": 1},
@@ -406,14 +406,14 @@ def test_venue_life_cycle(centers, county, outbox):
 
 
 def test_events_reach_a_plain_amqp_subscriber(centers, county, amqp_uri):
-    exchange = Exchange(EXCHANGE, type="topic", durable=True)
+    exchange = Exchange("centers.events", type="topic", durable=True)
     with Connection(amqp_uri) as connection:
         queue = Queue(f"test-centers-{uuid.uuid4().hex[:8]}", exchange, routing_key="center.*", durable=True)
         subscriber = connection.SimpleQueue(queue)
         try:
-            moved = centers.move_center(county["A1"], county["B"], COUNTY)
+            moved = centers.move_center(county["A1"], {"parent_id": county["B"]}, COUNTY)
             centers.add_venue(county["B1"], {"name": "道德讲堂", "kind": "ethics_hall"}, COUNTY)  # not center.*
-            closed = centers.set_status(county["A2"], "closed", "撤并", COUNTY)
+            closed = centers.set_status(county["A2"], {"status": "closed", "reason": "撤并"}, COUNTY)
 
             received = []
             while len(received) < 2:

@@ -5,7 +5,8 @@ import yaml
 from nameko.cli.utils.config import load_config
 
 from deploy.local.launcher import DEMO_FILE, ROOT, SERVICES, load_demo
-from services.centers.schemas import CenterCreateSchema, VenueCreateSchema, load
+from services.centers.contract import CenterCreateSchema, VenueCreateSchema
+from services.chassis.schemas import load
 
 DEPLOY = ROOT / "deploy"
 PARENT_LEVEL = {"center": None, "institute": "center", "station": "institute", "point": "station"}

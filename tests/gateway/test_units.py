@@ -13,7 +13,7 @@ from gateway.read_model import CenterReadModel
 from gateway.routing import query_values, request_id_from, route_specs
 from gateway.service import GatewayService
 from gateway.tokens import ConfigError, Tokens, check_secret
-from services.centers.schemas import CenterListQuerySchema
+from services.centers.contract import CenterListQuerySchema
 from services.chassis.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 
 SECRET = "s" * 40

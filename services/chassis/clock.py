@@ -1,0 +1,7 @@
+"""The one clock of the chassis: timezone-aware UTC. Services pass `utcnow()` into their
+domain functions, which never read a clock themselves."""
+from datetime import datetime, timezone
+
+
+def utcnow():
+    return datetime.now(timezone.utc)
