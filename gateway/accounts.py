@@ -14,6 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from eventlet import tpool
 from sqlalchemy.exc import IntegrityError
 
+from services.chassis.actors import CENTER_ADMIN, COUNTY_ADMIN
 from services.chassis.errors import Conflict, InvalidInput
 
 from .models import Account
@@ -89,18 +90,19 @@ def current(db, principal):
         return view(account)
 
 
-def check_may_create(creator, role, scope_center_id, is_within):
+def check_may_create(creator, role, scope_center_id, within):
     """County admins create anyone; a center admin creates non-admins, or center admins
     scoped inside its own subtree; a scope given by a center admin must lie in its subtree.
-    `is_within(center_id, root_id)` answers from the centers read model."""
-    if role == "center_admin" and scope_center_id is None:
+    `within`: whether `scope_center_id` lies in the creator's subtree (None without a scope),
+    as the centers service answered it."""
+    if role == CENTER_ADMIN and scope_center_id is None:
         raise InvalidInput("account.scope_required", "中心管理员必须指定所辖中心",
                            {"scope_center_id": ["中心管理员必须指定所辖中心。"]})
-    if creator.role == "county_admin":
+    if creator.role == COUNTY_ADMIN:
         return
-    if creator.role != "center_admin" or role == "county_admin":
+    if creator.role != CENTER_ADMIN or role == COUNTY_ADMIN:
         raise forbidden("无权创建该角色的账号", code="account.role_forbidden")
-    if scope_center_id is not None and not is_within(scope_center_id, creator.scope_center_id):
+    if scope_center_id is not None and not within:
         raise forbidden("所指定的中心不在您的管辖范围内", code="account.scope_forbidden")
 
 
@@ -127,10 +129,10 @@ def create_admin(store, username, password):
     with store.read() as session:
         role = session.scalars(sa.select(Account.role).where(Account.username == username)).first()
     if role is not None:
-        if role != "county_admin":
+        if role != COUNTY_ADMIN:
             raise SystemExit(f"account {username!r} exists with role {role}")
         return False
-    create(store, {"username": username, "password": password, "role": "county_admin",
+    create(store, {"username": username, "password": password, "role": COUNTY_ADMIN,
                    "display_name": "县级管理员"})
     return True
 

@@ -1,25 +1,10 @@
-"""Who is calling and what each route allows: the principal taken from a verified token and
-the rules routes declare (`Public`, `Authenticated`, `Roles`). The gateway checks roles; the
-owning service checks subtree scope authoritatively with the `actor` the gateway passes."""
-from dataclasses import dataclass
+"""What each route allows: the rules routes declare (`Public`, `Authenticated`, `Roles`),
+checked against the principal (a chassis `Actor`) taken from a verified token. The gateway
+checks roles; the owning service checks subtree scope authoritatively with the `actor` the
+gateway passes along with each command."""
+from services.chassis.actors import ROLES
 
 from .problems import forbidden, unauthorized
-
-ROLES = ("county_admin", "center_admin", "team_leader", "volunteer", "resident")
-ADMIN_ROLES = ("county_admin", "center_admin")
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    account_id: str
-    role: str
-    scope_center_id: int | None
-
-    @property
-    def actor(self):
-        """The `actor` every command to a service carries."""
-        return {"account_id": self.account_id, "role": self.role, "scope_center_id": self.scope_center_id}
-
 
 class Public:
     """No token needed; an Authorization header is not even looked at."""

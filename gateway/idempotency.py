@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from .models import IdempotencyRecord
-from .problems import Problem, bad_request
+from .problems import Problem, bad_request, to_problem
+from .routing import Reply, as_reply, problem_reply
 
 TTL_SECONDS = 24 * 3600
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")  # visible ASCII, as in the IETF draft's examples
@@ -32,8 +33,31 @@ def check_key(key):
     return key
 
 
+def run_once(edge, call, handle):
+    """`handle()` for a POST, unless the caller's Idempotency-Key says it already ran: then
+    the stored response. The gateway's database holds the keys."""
+    key = call.headers.get("Idempotency-Key")
+    if key is None:
+        return handle()
+    account_id = call.principal.account_id
+    check_key(key)
+    stored = begin(edge.db, account_id, key, fingerprint(call.method, call.path, call.payload))
+    if stored is not None:
+        return Reply(stored.status, stored.body.encode(), {"Idempotent-Replayed": "true"}, stored.content_type)
+    try:
+        reply = as_reply(handle())
+    except Exception as exc:
+        failed = problem_reply(to_problem(exc), call.request_id, call.path)
+        finish(edge.db, account_id, key, failed.status, failed.content_type, failed.encoded().decode())
+        raise
+    body = reply.encoded()
+    finish(edge.db, account_id, key, reply.status, reply.content_type, body.decode() if body else "")
+    return reply
+
+
 def fingerprint(method, path, body):
-    """sha256 of the request; JSON bodies are canonicalized so that formatting does not count."""
+    """sha256 of the request with its body as validated: canonical JSON, so that formatting
+    does not count, and without load-only fields such as passwords."""
     canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(f"{method}\n{path}\n{canonical}".encode()).hexdigest()
 

@@ -7,7 +7,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 
 from .auth import Roles
 from .problems import TITLES
-from .routing import MAX_BODY_BYTES, route_specs
+from .routing import MAX_BODY_BYTES
 from .schemas import ProblemSchema
 
 RULE_VARIABLE = re.compile(r"<(?:(\w+):)?(\w+)>")
@@ -20,7 +20,7 @@ def schema_name(schema):
     return type(schema).__name__.removesuffix("Schema") or type(schema).__name__
 
 
-def build(service_cls, title="Wenming API", version="1.0.0"):
+def build(routes, title="Wenming API", version="1.0.0"):
     spec = APISpec(
         title=title, version=version, openapi_version="3.0.3",
         plugins=[MarshmallowPlugin(schema_name_resolver=schema_name)],
@@ -29,7 +29,7 @@ def build(service_cls, title="Wenming API", version="1.0.0"):
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     spec.components.schema("Problem", schema=ProblemSchema)
-    for route in route_specs(service_cls):
+    for route in routes:
         spec.path(path=openapi_path(route.path), operations={route.method.lower(): operation(route)})
     return spec.to_dict()
 
@@ -89,6 +89,8 @@ def error_statuses(route):
         statuses.add(404)
     if route.idempotent:
         statuses |= {409, 422}
+    if route.calls:
+        statuses.add(503)  # a service it calls did not answer in time
     return sorted(statuses)
 
 

@@ -1,12 +1,11 @@
-"""The gateway's own HTTP payloads: tokens, accounts, problems and the move request.
-The centers payloads come from services.centers.schemas (one definition, two uses)."""
+"""The gateway's own HTTP payloads: tokens, accounts and problems. The payloads of the
+services come from their `contract` modules (one definition, two uses)."""
 from marshmallow import fields, validate
 
-from services.centers.contract import CenterSchema
+from services.chassis.actors import ROLES
 from services.chassis.schemas import StrictSchema, Text
 
 from .accounts import PASSWORD_MIN_LENGTH
-from .auth import ROLES
 
 USERNAME = validate.Regexp(r"^[A-Za-z0-9_.-]{3,64}$", error="用户名须为 3–64 位字母、数字、下划线、点或连字符。")
 
@@ -49,12 +48,6 @@ class AccountSchema(StrictSchema):
     created_at = fields.DateTime()
 
 
-class MoveRequestSchema(StrictSchema):
-    parent_id = fields.Integer(
-        required=True, strict=True, validate=validate.Range(min=1, error="必须是正整数。"),
-        metadata={"description": "The new parent (the level rules apply)."},
-    )
-
 
 class ProblemSchema(StrictSchema):
     """RFC 9457 problem details, the body of every error response."""
@@ -71,13 +64,3 @@ class ProblemSchema(StrictSchema):
     request_id = fields.String(metadata={"description": "Also in the X-Request-Id header."})
     instance = fields.String()
 
-
-class CenterPageSchema(StrictSchema):
-    items = fields.List(fields.Nested(CenterSchema))
-    total = fields.Integer(metadata={"description": "Centers matching the filters."})
-    page = fields.Integer()
-    page_size = fields.Integer()
-
-
-class SubtreeCenterSchema(CenterSchema):
-    depth = fields.Integer(metadata={"description": "0 for the root of the subtree."})

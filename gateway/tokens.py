@@ -6,7 +6,8 @@ from collections import OrderedDict
 
 import jwt
 
-from .auth import ROLES, Principal
+from services.chassis.actors import ROLES, Actor
+
 from .problems import unauthorized
 
 ISSUER = "wenming"
@@ -33,7 +34,7 @@ class Tokens:
     def __init__(self, secret, ttl_seconds=3600, cache_size=10_000, clock=time.time):
         self._secret = secret
         self.ttl_seconds = int(ttl_seconds)
-        self._cache = OrderedDict()  # token -> (Principal, exp)
+        self._cache = OrderedDict()  # token -> (Actor, exp)
         self._cache_size = cache_size
         self._clock = clock
 
@@ -51,7 +52,7 @@ class Tokens:
         return jwt.encode(claims, self._secret, algorithm=ALGORITHMS[0])
 
     def verify(self, token):
-        """The Principal a token stands for; a Problem(401) when it is invalid or expired."""
+        """The Actor a token stands for; a Problem(401) when it is invalid or expired."""
         cached = self._cache.get(token)
         now = self._clock()
         if cached is not None:
@@ -80,4 +81,4 @@ class Tokens:
         scope = claims.get("scope")
         if claims.get("role") not in ROLES or not (scope is None or isinstance(scope, int)):
             raise unauthorized("auth.token_invalid", "令牌无效")
-        return Principal(claims["sub"], claims["role"], scope), claims["exp"]
+        return Actor(claims["sub"], claims["role"], scope), claims["exp"]

@@ -171,6 +171,21 @@ class CenterListQuerySchema(StrictSchema):
     )
 
 
+class CenterPageSchema(StrictSchema):
+    """What `list_centers` returns."""
+
+    items = fields.List(fields.Nested(CenterSchema))
+    total = fields.Integer(**described("Centers matching the filters."))
+    page = fields.Integer()
+    page_size = fields.Integer()
+
+
+class SubtreeCenterSchema(CenterSchema):
+    """An item of what `get_subtree` returns."""
+
+    depth = fields.Integer(**described("0 for the root of the subtree."))
+
+
 class StatsSchema(StrictSchema):
     center_id = fields.Integer(**described("The subtree root."))
     count_by_level = fields.Dict(

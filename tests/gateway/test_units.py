@@ -6,14 +6,17 @@ import jwt
 import pytest
 from openapi_spec_validator import validate
 
-from gateway import accounts, centers_api, idempotency, openapi, problems
-from gateway.auth import Authenticated, Principal, Public, Roles
+from gateway import accounts, idempotency, openapi, problems
+from gateway.auth import Authenticated, Public, Roles
+from gateway.http import bind_routes, query_values, request_id_from
 from gateway.ratelimit import RateLimiter
 from gateway.read_model import CenterReadModel
-from gateway.routing import query_values, request_id_from, route_specs
-from gateway.service import GatewayService
+from gateway.routes import ROUTES
+from gateway.routes.centers import expected_version
+from gateway.routing import Edge, RouteTable, collect
 from gateway.tokens import ConfigError, Tokens, check_secret
 from services.centers.contract import CenterListQuerySchema
+from services.chassis.actors import Actor
 from services.chassis.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 
 SECRET = "s" * 40
@@ -96,7 +99,7 @@ def test_a_token_round_trips_and_is_cached_until_it_expires():
     clock = Clock(time.time())  # PyJWT checks exp against the real clock
     tokens = Tokens(SECRET, ttl_seconds=60, clock=clock)
     token = tokens.issue(7, "center_admin", 3)
-    assert tokens.verify(token) == Principal("7", "center_admin", 3)
+    assert tokens.verify(token) == Actor("7", "center_admin", 3)
     assert tokens.verify(token) is tokens.verify(token)  # second time: from the cache
     clock.now += 61
     with pytest.raises(problems.Problem) as refused:
@@ -200,7 +203,7 @@ EXPECTED_ROUTES = {
 
 
 def test_every_route_is_declared_once_with_its_rule():
-    specs = route_specs(GatewayService)
+    specs = ROUTES
     assert {(s.method, s.path) for s in specs} == EXPECTED_ROUTES
     rules = {(s.method, s.path): s.auth for s in specs}
     assert isinstance(rules[("POST", "/api/v1/auth/token")], Public)
@@ -212,7 +215,7 @@ def test_every_route_is_declared_once_with_its_rule():
 
 
 def test_the_openapi_document_is_valid_and_lists_every_route_with_its_security():
-    document = openapi.build(GatewayService)
+    document = openapi.build(ROUTES)
     validate(document)
     operations = {
         (method.upper(), path): op
@@ -226,6 +229,43 @@ def test_the_openapi_document_is_valid_and_lists_every_route_with_its_security()
     assert any(p["name"] == "Idempotency-Key" for p in create["parameters"])
     listing = {p["name"] for p in operations[("GET", "/api/v1/centers")]["parameters"]}
     assert {"level", "parent_id", "status", "platform", "code", "q", "within", "page", "page_size"} <= listing
+
+
+def test_routes_from_any_module_are_served_and_documented_with_the_503_of_their_backend():
+    table = RouteTable(tag="extra", calls=("volunteers",))
+
+    @table.route("GET", "/api/v1/extra", auth=Authenticated(), summary="A route in another module")
+    def extra_route(edge, call):
+        return edge.rpc("volunteers").ping()
+
+    specs = collect([ROUTES, table])
+    operation = openapi.build(specs)["paths"]["/api/v1/extra"]["get"]
+    assert operation["operationId"] == "extra_route" and "503" in operation["responses"]
+
+    class Service:
+        name = "gateway-test"
+
+    bind_routes(Service, specs)
+    assert hasattr(Service, "extra_route") and hasattr(Service, "volunteers")  # entrypoint and RPC
+
+
+def test_two_routes_with_one_method_and_path_are_refused():
+    table = RouteTable(tag="dup")
+
+    @table.route("GET", "/api/v1/me", auth=Authenticated(), summary="Again")
+    def me_again(edge, call):
+        return {}
+
+    with pytest.raises(ValueError):
+        collect([ROUTES, table])
+
+
+def test_a_handler_may_call_only_the_services_its_route_declares():
+    spec = next(s for s in ROUTES if s.name == "get_center")
+    edge = Edge(spec, lambda service: f"proxy of {service}", shared=None, db=None)
+    assert edge.rpc("centers") == "proxy of centers"
+    with pytest.raises(LookupError):
+        edge.rpc("volunteers")
 
 
 def test_query_strings_become_integers_only_for_integer_fields():
@@ -243,12 +283,12 @@ def test_request_ids_are_taken_when_safe_and_made_otherwise():
 
 
 def test_if_match_gives_the_expected_version():
-    assert centers_api.expected_version(None) is None
-    assert centers_api.expected_version("*") is None
-    assert centers_api.expected_version('"7"') == 7
-    assert centers_api.expected_version('W/"7"') == 7
+    assert expected_version(None) is None
+    assert expected_version("*") is None
+    assert expected_version('"7"') == 7
+    assert expected_version('W/"7"') == 7
     with pytest.raises(problems.Problem) as refused:
-        centers_api.expected_version("seven")
+        expected_version("seven")
     assert refused.value.status == 400
 
 
@@ -266,8 +306,14 @@ def within(tree):
 
 
 TREE = within({2: 1, 3: 2, 4: 1})
-COUNTY = Principal("1", "county_admin", None)
-ADMIN_OF_2 = Principal("2", "center_admin", 2)
+
+
+def may_create(creator, role, scope):
+    """check_may_create as the route calls it, with the scope answer the centers service gives."""
+    root = creator.scope_center_id if creator.role == "center_admin" else scope
+    accounts.check_may_create(creator, role, scope, TREE(scope, root) if scope is not None else None)
+COUNTY = Actor("1", "county_admin", None)
+ADMIN_OF_2 = Actor("2", "center_admin", 2)
 
 
 @pytest.mark.parametrize("creator, role, scope", [
@@ -276,22 +322,22 @@ ADMIN_OF_2 = Principal("2", "center_admin", 2)
     (ADMIN_OF_2, "center_admin", 3), (ADMIN_OF_2, "center_admin", 2),
 ])
 def test_allowed_account_creations(creator, role, scope):
-    accounts.check_may_create(creator, role, scope, TREE)
+    may_create(creator, role, scope)
 
 
 @pytest.mark.parametrize("creator, role, scope", [
     (ADMIN_OF_2, "county_admin", None), (ADMIN_OF_2, "center_admin", 4), (ADMIN_OF_2, "center_admin", 1),
-    (ADMIN_OF_2, "volunteer", 4), (Principal("9", "team_leader", 2), "volunteer", None),
+    (ADMIN_OF_2, "volunteer", 4), (Actor("9", "team_leader", 2), "volunteer", None),
 ])
 def test_refused_account_creations(creator, role, scope):
     with pytest.raises(problems.Problem) as refused:
-        accounts.check_may_create(creator, role, scope, TREE)
+        may_create(creator, role, scope)
     assert refused.value.status == 403
 
 
 def test_a_center_admin_account_needs_a_scope():
     with pytest.raises(InvalidInput) as refused:
-        accounts.check_may_create(COUNTY, "center_admin", None, TREE)
+        may_create(COUNTY, "center_admin", None)
     assert "scope_center_id" in refused.value.fields
 
 
