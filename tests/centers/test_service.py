@@ -359,6 +359,26 @@ def test_list_filters_and_pagination(centers, county):
     assert set(error.fields) == {"level", "colour", "page_size"}
 
 
+def test_snapshot_pages_through_every_center_by_id(centers, county):
+    first = centers.snapshot(0, 3)
+    assert [c["id"] for c in first["items"]] == [county[k] for k in ("county", "A", "B")]
+    pages, after_id = [first], first["next_after_id"]
+    while after_id is not None:
+        pages.append(centers.snapshot(after_id, 3))
+        after_id = pages[-1]["next_after_id"]
+    assert [c["id"] for page in pages for c in page["items"]] == sorted(county.values())
+    assert centers.snapshot()["next_after_id"] is None  # the default page holds a small county
+    raises(InvalidInput, "input.invalid", centers.snapshot, -1)
+
+
+def test_is_within_answers_scope_questions_from_the_tree(centers, county):
+    assert centers.is_within(county["P"], county["A"]) is True
+    assert centers.is_within(county["A"], county["A"]) is True
+    assert centers.is_within(county["B1"], county["A"]) is False
+    assert centers.is_within(county["A"], county["P"]) is False
+    raises(NotFound, "center.not_found", centers.is_within, 999_999, county["A"])
+
+
 def test_subtree_stats_roll_up_open_centers(centers, county):
     centers.add_venue(county["A1"], {"name": "法律援助室", "kind": "legal_aid", "capacity": 20, "area_m2": 30}, COUNTY)
     centers.add_venue(county["A2"], {"name": "道德讲堂", "kind": "ethics_hall"}, COUNTY)

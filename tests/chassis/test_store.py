@@ -4,7 +4,8 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from services.chassis.db import Store
+from services.chassis.db import Conflicts, Store, declarative_base
+from services.chassis.errors import Conflict
 from tests.chassis.support import Base, notes
 
 
@@ -76,3 +77,65 @@ def test_prune_forgets_only_what_is_past_retention(store):
     assert [r.sent_at for r in rows] == [None]  # an unsent event is never pruned
     with store.unit_of_work() as uow:
         assert uow.claim_event("ledger.h", "e-old") is False  # still inside its retention
+
+
+# A versioned row with a named unique constraint, as services declare them.
+ConflictBase = declarative_base()
+
+
+class Tag(ConflictBase):
+    __tablename__ = "tags"
+    id = sa.Column(sa.Integer, primary_key=True, autoincrement=True)
+    code = sa.Column(sa.String(20), nullable=False)
+    version = sa.Column(sa.Integer, nullable=False)
+    __table_args__ = (sa.UniqueConstraint("code", name="uq_tags_code"),)
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+
+TAG_CONFLICTS = Conflicts(
+    unique={"uq_tags_code": Conflict("tag.code_taken", "编码已被使用。", {"code": ["编码已被使用。"]})},
+    stale={"tags": Conflict("tag.version_conflict", "数据已被他人修改。")},
+)
+
+
+@pytest.fixture
+def tag_store(database_url):
+    store = Store(database_url, ConflictBase.metadata, source="tags", conflicts=TAG_CONFLICTS)
+    ConflictBase.metadata.create_all(store.engine)
+    with store.unit_of_work() as uow:
+        uow.session.add(Tag(code="a", version=1))
+    yield store
+    store.dispose()
+
+
+def test_a_named_unique_constraint_becomes_the_declared_conflict(tag_store):
+    for flush_early in (True, False):  # raised by an explicit flush or by the commit
+        with pytest.raises(Conflict) as refused:
+            with tag_store.unit_of_work() as uow:
+                uow.session.add(Tag(code="a", version=1))
+                if flush_early:
+                    uow.flush()
+        assert (refused.value.code, refused.value.fields) == ("tag.code_taken", {"code": ["编码已被使用。"]})
+
+
+def test_a_stale_version_becomes_the_declared_conflict(tag_store):
+    with tag_store.unit_of_work() as uow:
+        tag = uow.session.scalars(sa.select(Tag)).one()
+        # the row changes behind the loaded object's back, as a concurrent writer would change it
+        uow.session.execute(sa.update(Tag.__table__).values(version=2))
+        tag.code, tag.version = "b", 2
+        with pytest.raises(Conflict) as refused:
+            uow.flush()
+        assert refused.value.code == "tag.version_conflict"
+        uow.session.rollback()
+
+
+def test_failures_nobody_declared_propagate_unchanged(database_url):
+    store = Store(database_url, ConflictBase.metadata, source="tags")
+    ConflictBase.metadata.create_all(store.engine)
+    try:
+        with pytest.raises(sa.exc.IntegrityError):
+            with store.unit_of_work() as uow:
+                uow.session.add_all([Tag(code="x", version=1), Tag(code="x", version=1)])
+    finally:
+        store.dispose()
