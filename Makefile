@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-faults bench
+.PHONY: install run test test-faults bench deploy-files
 
 install: $(STAMP)
 
@@ -31,3 +31,7 @@ bench: install
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } \
 		|| echo "wrk could not be installed: using the Python load generator"
 	$(PY) -m bench.gateway_read
+
+# The deploy files (compose, Prometheus, initdb, the Dockerfile's EXPOSE) from services/registry.py.
+deploy-files: install
+	$(PY) -m deploy.render

@@ -31,6 +31,7 @@ from deploy.local.launcher import (
     DEMO_PASSWORD, DEMO_USERNAME, ROOT, System, free_port, private_vhost,
     stop_process,
 )
+from services.registry import SERVICES
 
 RESULTS_DIR = ROOT / "bench" / "results"
 BASELINES = {  # target name -> nameko service class; the backend serves RPC only
@@ -180,8 +181,10 @@ def main():
 
     data_dir = Path(tempfile.mkdtemp(prefix="wenming-bench-"))
     with private_vhost("wenming-bench") as amqp_uri:
-        system = System(data_dir, amqp_uri=amqp_uri, gateway_port=free_port(), gateway_metrics_port=free_port(),
-                        centers_metrics_port=free_port(), broker_autostart=False, say=say)
+        system = System(data_dir, amqp_uri=amqp_uri,
+                        http_ports={service.name: free_port() for service in SERVICES if service.http_port},
+                        metrics_ports={service.name: free_port() for service in SERVICES},
+                        broker_autostart=False, say=say)
         baselines = {}
         try:
             system.start()

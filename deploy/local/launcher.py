@@ -4,16 +4,17 @@
     python deploy/local/launcher.py        # what `make run` does
 
 In order: check the broker (start a local RabbitMQ if it is down and installed), migrate
-each service's database, create the demo admin, start every service as its own
-`nameko run` process, seed the demo practice network once (through the centers RPC API,
-so that domain rules apply and events go out), wait until the gateway answers, print where
-everything is. Ctrl-C or SIGTERM stops every process it started; if one of them dies, the
-launcher stops the rest and exits non-zero.
+each service's database, create the demo admin, start every service of
+services/registry.py as its own `nameko run` process in the registry's order (seeding the
+demo practice network once right after centers, through its RPC API, so that domain rules
+apply and events go out), wait until the gateway answers, print where everything is.
+Ctrl-C or SIGTERM stops every process it started; if one of them dies, the launcher stops
+the rest and exits non-zero.
 
-Environment: WENMING_DATA_DIR (default ./data), AMQP_URI, CENTERS_DATABASE_URL,
-GATEWAY_DATABASE_URL (default: SQLite files in the data folder), WEB_SERVER_ADDRESS,
-GATEWAY_METRICS_PORT, CENTERS_METRICS_PORT, JWT_SECRET (default: a secret generated once
-per data folder), WENMING_BROKER_AUTOSTART=0 to never start a local RabbitMQ.
+Environment: WENMING_DATA_DIR (default ./data), AMQP_URI, <NAME>_DATABASE_URL per service
+(default: SQLite files in the data folder), <NAME>_METRICS_PORT per service (default: the
+registry's), WEB_SERVER_ADDRESS (the gateway's), JWT_SECRET (default: a secret generated
+once per data folder), WENMING_BROKER_AUTOSTART=0 to never start a local RabbitMQ.
 
 The end-to-end tests and the benchmark drive the same code through `System`, imported from
 the repository root as `deploy.local.launcher` (a namespace package: deploy/ is not
@@ -44,8 +45,10 @@ warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 from nameko.exceptions import UnknownService  # noqa: E402
 from nameko.standalone.rpc import ClusterRpcClient  # noqa: E402
 
+from services.registry import SERVICES, by_name  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
-CONFIG_DIR = ROOT / "deploy" / "config"
+CONFIG_FILE = ROOT / "deploy" / "config" / "service.yml"
 DEMO_FILE = ROOT / "deploy" / "demo" / "jinzhong.json"
 
 DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
@@ -55,11 +58,8 @@ DEMO_PASSWORD = "wenming-demo-2026"  # demo only: printed on every start
 SEED_ACTOR = {"account_id": "demo-seed", "role": "county_admin", "scope_center_id": None}
 SEED_ONLY_KEYS = ("children", "venues", "note")  # structure and comments of the demo file
 
-# Started in this order, stopped in the reverse one.
-SERVICES = {
-    "centers": "services.centers.service:CentersService",
-    "gateway": "gateway.service:GatewayService",
-}
+GATEWAY = "gateway"  # holds the accounts (demo admin) and answers the operator's HTTP
+SEED_SERVICE = "centers"  # the demo network goes in through its RPC API, once it is ready
 START_TIMEOUT = 60  # seconds for a service, or a local RabbitMQ, to become ready
 STOP_TIMEOUT = 10  # seconds a service gets to stop after SIGTERM before SIGKILL
 COMMAND_TIMEOUT = 120  # seconds for a migration or an account command
@@ -171,7 +171,8 @@ def private_vhost(prefix, base_uri=DEFAULT_AMQP_URI):
 def check_port_free(host, port, what):
     if port and port_open(host, port, timeout=0.5):
         raise LaunchError(f"{host}:{port} ({what}) is already in use: another Wenming running?"
-                          " Stop it, or choose other ports (see deploy/config/*.yml).")
+                          " Stop it, or choose other ports (WEB_SERVER_ADDRESS,"
+                          " <NAME>_METRICS_PORT).")
 
 
 def free_port(host="127.0.0.1"):
@@ -224,23 +225,37 @@ def seed_centers(centers, nodes, parent_id=None):
     return created
 
 
+def per_service(defaults, given, argument):
+    """`defaults` ({service name: value}) overridden by `given`; a name outside `defaults`
+    is a typo or a service without that setting, so it is refused rather than ignored."""
+    unknown = sorted(set(given or {}) - set(defaults))
+    if unknown:
+        raise ValueError(f"{argument}: {unknown} not among {sorted(defaults)}")
+    return {**defaults, **(given or {})}
+
+
 class System:
     """The services of one Wenming installation, each a child process of this one."""
 
     def __init__(self, data_dir, *, amqp_uri=DEFAULT_AMQP_URI, host="127.0.0.1",
-                 gateway_port=8000, gateway_metrics_port=9100, centers_metrics_port=9101,
-                 centers_database_url=None, gateway_database_url=None, env=None,
+                 http_ports=None, metrics_ports=None, database_urls=None, env=None,
                  broker_autostart=True, seed=True, say=None):
+        """`http_ports`, `metrics_ports`, `database_urls`: {service name: value} for the
+        services that differ from the registry (ports) or from SQLite in `data_dir`."""
         self.data_dir = Path(data_dir).resolve()
         self.log_dir = self.data_dir / "logs"
         self.amqp_uri = amqp_uri
         self.host = host
-        self.gateway_port = gateway_port
-        self.metrics_ports = {"gateway": gateway_metrics_port, "centers": centers_metrics_port}
-        self.database_urls = {
-            "centers": centers_database_url or f"sqlite:///{self.data_dir / 'centers.db'}",
-            "gateway": gateway_database_url or f"sqlite:///{self.data_dir / 'gateway.db'}",
-        }
+        self.http_ports = per_service(
+            {service.name: service.http_port for service in SERVICES if service.http_port},
+            http_ports, "http_ports")
+        self.metrics_ports = per_service(
+            {service.name: service.metrics_port for service in SERVICES}, metrics_ports,
+            "metrics_ports")
+        self.database_urls = per_service(
+            {service.name: f"sqlite:///{self.data_dir / f'{service.name}.db'}"
+             for service in SERVICES if service.has_database},
+            database_urls, "database_urls")
         self.extra_env = dict(env or {})
         self.broker_autostart = broker_autostart
         self.seed_demo = seed
@@ -249,7 +264,10 @@ class System:
 
     @property
     def gateway_url(self):
-        return f"http://{self.host}:{self.gateway_port}"
+        return self.http_url(GATEWAY)
+
+    def http_url(self, service):
+        return f"http://{self.host}:{self.http_ports[service]}"
 
     def metrics_url(self, service):
         return f"http://{self.host}:{self.metrics_ports[service]}/metrics"
@@ -271,16 +289,23 @@ class System:
         env = {**os.environ, **self.extra_env}
         env.update(
             AMQP_URI=self.amqp_uri,
-            CENTERS_DATABASE_URL=self.database_urls["centers"],
-            GATEWAY_DATABASE_URL=self.database_urls["gateway"],
-            CENTERS_METRICS_PORT=str(self.metrics_ports["centers"]),
-            GATEWAY_METRICS_PORT=str(self.metrics_ports["gateway"]),
-            WEB_SERVER_ADDRESS=f"{self.host}:{self.gateway_port}",
             METRICS_HOST=self.host,
             JWT_SECRET=self._jwt_secret(),
             WENMING_DATA_DIR=str(self.data_dir),
             PYTHONUNBUFFERED="1",
         )
+        return env
+
+    def _service_env(self, service):
+        """The values deploy/config/service.yml leaves to whoever starts `service`."""
+        env = self._env()
+        env.update(SERVICE_NAME=service.name, METRICS_PORT=str(self.metrics_ports[service.name]))
+        # from the launcher's own environment, a DATABASE_URL would be another service's
+        env.pop("DATABASE_URL", None)
+        if service.has_database:
+            env["DATABASE_URL"] = self.database_urls[service.name]
+        if service.name in self.http_ports:
+            env["WEB_SERVER_ADDRESS"] = f"{self.host}:{self.http_ports[service.name]}"
         return env
 
     def _command(self, what, *args):
@@ -300,41 +325,45 @@ class System:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(exist_ok=True)
         ensure_broker(self.amqp_uri, self.broker_autostart, self.say)
-        check_port_free(self.host, self.gateway_port, "gateway HTTP")
+        for service, port in self.http_ports.items():
+            check_port_free(self.host, port, f"{service} HTTP")
         for service, port in self.metrics_ports.items():
             check_port_free(self.host, port, f"{service} metrics")
         try:
             self.say("Migrating databases ...")
-            self._command("centers migration", "services.centers.migrate",
-                          self.database_urls["centers"])
-            self._command("gateway migration", "gateway.migrate", self.database_urls["gateway"])
+            for service in SERVICES:
+                if service.has_database:
+                    self._command(f"{service.name} migration", service.migrations,
+                                  self.database_urls[service.name])
             self._command("demo admin", "gateway.accounts", "create-admin",
                           "--username", DEMO_USERNAME, "--password", DEMO_PASSWORD,
-                          "--database-url", self.database_urls["gateway"])
-            self._start_service("centers")
-            if self.seed_demo:
-                created = self.seed()
-                self.say(f"Demo data: {created} centers created"
-                         f"{'' if created else ' (already seeded)'}.")
-            self._start_service("gateway")
-            self._wait_until("gateway HTTP", "gateway",
-                             lambda: http_status(self.gateway_url + "/") is not None)
+                          "--database-url", self.database_urls[GATEWAY])
+            for service in SERVICES:
+                self._start_service(service)
+                if service.name == SEED_SERVICE and self.seed_demo:
+                    created = self.seed()
+                    self.say(f"Demo data: {created} centers created"
+                             f"{'' if created else ' (already seeded)'}.")
+            for service in self.http_ports:
+                url = self.http_url(service) + "/"
+                self._wait_until(f"{service} HTTP", service, lambda: http_status(url) is not None)
         except BaseException:
             self.stop()
             raise
 
     def _start_service(self, service):
-        with open(self.log_file(service), "ab") as log:
-            process = self.processes[service] = subprocess.Popen(
-                [sys.executable, "-m", "nameko", "run",
-                 "--config", str(CONFIG_DIR / f"{service}.yml"), SERVICES[service]],
-                cwd=ROOT, env=self._env(), stdin=subprocess.DEVNULL, stdout=log,
+        name = service.name
+        with open(self.log_file(name), "ab") as log:
+            process = self.processes[name] = subprocess.Popen(
+                [sys.executable, "-m", "nameko", "run", "--config", str(CONFIG_FILE),
+                 service.entrypoint],
+                cwd=ROOT, env=self._service_env(service), stdin=subprocess.DEVNULL, stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # Ctrl-C reaches the launcher, which stops them in order
             )
-        self.say(f"Started {service} (pid {process.pid}, log {self.log_file(service)}).")
-        ready_url = f"http://{self.host}:{self.metrics_ports[service]}/readyz"
-        self._wait_until(f"{service} readiness ({ready_url})", service,
+        self.say(f"Started {name} (pid {process.pid}, log {self.log_file(name)}).")
+        ready_url = f"http://{self.host}:{self.metrics_ports[name]}/readyz"
+        self._wait_until(f"{name} readiness ({ready_url})", name,
                          lambda: http_status(ready_url) == 200)
 
     def _wait_until(self, what, service, ready):
@@ -397,28 +426,31 @@ class System:
 
 
 def system_from_environment():
-    address = os.environ.get("WEB_SERVER_ADDRESS", "127.0.0.1:8000")
+    address = os.environ.get("WEB_SERVER_ADDRESS", f"127.0.0.1:{by_name(GATEWAY).http_port}")
     host, _, port = address.rpartition(":")
     return System(
         os.environ.get("WENMING_DATA_DIR", "data"),
         amqp_uri=os.environ.get("AMQP_URI", DEFAULT_AMQP_URI),
         host=host,
-        gateway_port=int(port),
-        gateway_metrics_port=int(os.environ.get("GATEWAY_METRICS_PORT", 9100)),
-        centers_metrics_port=int(os.environ.get("CENTERS_METRICS_PORT", 9101)),
-        centers_database_url=os.environ.get("CENTERS_DATABASE_URL"),
-        gateway_database_url=os.environ.get("GATEWAY_DATABASE_URL"),
+        http_ports={GATEWAY: int(port)},
+        metrics_ports={service.name: int(os.environ[service.metrics_port_env])
+                       for service in SERVICES if os.environ.get(service.metrics_port_env)},
+        database_urls={service.name: os.environ[service.database_url_env]
+                       for service in SERVICES if os.environ.get(service.database_url_env)},
         broker_autostart=os.environ.get("WENMING_BROKER_AUTOSTART", "1") != "0",
     )
 
 
 def banner(system):
     token_body = json.dumps({"username": DEMO_USERNAME, "password": DEMO_PASSWORD})
-    logs = ", ".join(str(system.log_file(service)) for service in SERVICES)
+    width = max(len(service.name) for service in SERVICES)
+    metrics = "\n            ".join(f"{service.name:<{width}}  {system.metrics_url(service.name)}"
+                                    for service in SERVICES)
+    logs = ", ".join(str(system.log_file(service.name)) for service in SERVICES)
     return f"""
 Wenming is running.
   gateway   {system.gateway_url}  (API under /api/v1)
-  metrics   gateway {system.metrics_url('gateway')}   centers {system.metrics_url('centers')}
+  metrics   {metrics}
   login     {DEMO_USERNAME} / {DEMO_PASSWORD}   (demo account: change it for real use)
   try       curl -s -X POST {system.gateway_url}/api/v1/auth/token \\
                  -H 'Content-Type: application/json' -d '{token_body}'

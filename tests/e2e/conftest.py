@@ -12,6 +12,7 @@ import requests
 from deploy.local.launcher import (
     DEMO_PASSWORD, DEMO_USERNAME, LaunchError, System, free_port, private_vhost,
 )
+from services.registry import SERVICES
 from tests.conftest import PG_HOST, PG_USER
 
 
@@ -42,20 +43,19 @@ def vhost_uri():
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def system(request, tmp_path_factory):
     """The whole system with its demo data."""
-    urls = {}
+    database_urls = {}
     if request.param == "postgresql":
         new_database = request.getfixturevalue("pg_databases")
-        urls = {"centers_database_url": new_database(), "gateway_database_url": new_database()}
+        database_urls = {service.name: new_database() for service in SERVICES if service.has_database}
     with private_vhost("wenming-e2e") as amqp_uri:
         system = System(
             tmp_path_factory.mktemp(f"wenming-{request.param}"),
             amqp_uri=amqp_uri,
-            gateway_port=free_port(),
-            gateway_metrics_port=free_port(),
-            centers_metrics_port=free_port(),
+            http_ports={service.name: free_port() for service in SERVICES if service.http_port},
+            metrics_ports={service.name: free_port() for service in SERVICES},
+            database_urls=database_urls,
             broker_autostart=False,
             say=lambda message: None,
-            **urls,
         )
         try:
             system.start()

@@ -1,17 +1,25 @@
-"""The deployment files agree with the code and with each other (no Docker engine runs
-here, so compose and the Dockerfile are checked, not built)."""
+"""The deployment files agree with the service registry, the code and each other (no Docker
+engine runs here, so compose and the Dockerfile are checked, not built)."""
+import dataclasses
+import importlib
+
 import pytest
 import yaml
 from nameko.cli.utils.config import load_config
+from nameko.cli.utils.import_services import import_services
 
-from deploy.local.launcher import DEMO_FILE, ROOT, SERVICES, load_demo
+from deploy import render
+from deploy.local.launcher import CONFIG_FILE, DEMO_FILE, ROOT, load_demo
 from services.centers.contract import CenterCreateSchema, VenueCreateSchema
 from services.chassis.schemas import load
+from services.registry import SERVICES, Service
 
 DEPLOY = ROOT / "deploy"
 PARENT_LEVEL = {"center": None, "institute": "center", "station": "institute", "point": "station"}
-CONFIG_ENV = ("AMQP_URI", "CENTERS_DATABASE_URL", "GATEWAY_DATABASE_URL", "CENTERS_METRICS_PORT",
-              "GATEWAY_METRICS_PORT", "WEB_SERVER_ADDRESS", "JWT_SECRET", "METRICS_HOST")
+CONFIG_ENV = ("AMQP_URI", "DATABASE_URL", "METRICS_PORT", "METRICS_HOST", "RPC_TIMEOUT",
+              "OUTBOX_POLL_SECONDS", "MAX_WORKERS", "PREFETCH_COUNT", "WEB_SERVER_ADDRESS",
+              "JWT_SECRET", "GATEWAY_DEMO", "TOKEN_TTL_SECONDS", "SERVICE_NAME", "LOG_LEVEL")
+WITH_DATABASE = [service for service in SERVICES if service.has_database]
 
 
 def read_yaml(path):
@@ -26,42 +34,83 @@ def clean_env(monkeypatch):
     return monkeypatch
 
 
-def service_config(service):
-    with open(DEPLOY / "config" / f"{service}.yml", "rb") as f:
+def service_config():
+    with open(CONFIG_FILE, "rb") as f:
         return load_config(f)
 
 
-@pytest.mark.parametrize("service", SERVICES)
-def test_each_config_has_the_chassis_keys_with_defaults(clean_env, service):
-    config = service_config(service)
+def test_the_committed_deploy_files_are_what_the_registry_makes():
+    stale = [str(path.relative_to(ROOT)) for path, text in render.rendered_files().items()
+             if path.read_text(encoding="utf-8") != text]
+    assert not stale, f"{stale} are not what services/registry.py makes: run `make deploy-files`"
+
+
+def test_the_config_has_the_chassis_keys_with_defaults(clean_env):
+    config = service_config()
     assert config["AMQP_URI"] == "amqp://guest:guest@127.0.0.1:5672/"
-    assert config["DATABASE_URL"].startswith("sqlite:///")
-    for key in ("RPC_TIMEOUT", "OUTBOX_POLL_SECONDS", "max_workers", "PREFETCH_COUNT", "METRICS_PORT"):
+    assert config["DATABASE_URL"] == ""  # no shared default: whoever starts a service sets it
+    for key in ("RPC_TIMEOUT", "OUTBOX_POLL_SECONDS", "max_workers", "PREFETCH_COUNT", "METRICS_PORT",
+                "TOKEN_TTL_SECONDS"):
         assert isinstance(config[key], int), key
+    assert config["GATEWAY_DEMO"] is False
     assert config["LOGGING"]["version"] == 1
+    assert "[wenming]" in config["LOGGING"]["formatters"]["plain"]["format"]
 
 
-def test_configs_take_values_from_the_environment(clean_env):
+def test_the_config_takes_values_from_the_environment(clean_env):
     clean_env.setenv("AMQP_URI", "amqp://u:p@broker:5672/v%2Fh")
-    clean_env.setenv("CENTERS_DATABASE_URL", "postgresql+pg8000://postgres@db:5432/centers")
+    clean_env.setenv("DATABASE_URL", "postgresql+pg8000://postgres@db:5432/centers")
     clean_env.setenv("JWT_SECRET", "a: secret that YAML must not parse")
-    clean_env.setenv("CENTERS_METRICS_PORT", "19101")
-    centers, gateway = service_config("centers"), service_config("gateway")
-    assert centers["AMQP_URI"] == gateway["AMQP_URI"] == "amqp://u:p@broker:5672/v%2Fh"
-    assert centers["DATABASE_URL"] == "postgresql+pg8000://postgres@db:5432/centers"
-    assert centers["METRICS_PORT"] == 19101
-    assert gateway["JWT_SECRET"] == "a: secret that YAML must not parse"
-    assert gateway["WEB_SERVER_ADDRESS"] == "127.0.0.1:8000"
+    clean_env.setenv("METRICS_PORT", "19101")
+    clean_env.setenv("MAX_WORKERS", "4")
+    clean_env.setenv("SERVICE_NAME", "centers")
+    config = service_config()
+    assert config["AMQP_URI"] == "amqp://u:p@broker:5672/v%2Fh"
+    assert config["DATABASE_URL"] == "postgresql+pg8000://postgres@db:5432/centers"
+    assert config["METRICS_PORT"] == 19101
+    assert config["max_workers"] == 4
+    assert config["JWT_SECRET"] == "a: secret that YAML must not parse"
+    assert config["WEB_SERVER_ADDRESS"] == "127.0.0.1:8000"
+    log_format = config["LOGGING"]["formatters"]["plain"]["format"]
+    assert log_format.startswith("%(asctime)s %(levelname)s [centers] [%(request_id)s]")
 
 
-def test_compose_runs_every_service_from_its_config():
+@pytest.mark.parametrize("service", SERVICES, ids=lambda service: service.name)
+def test_each_entrypoint_is_a_nameko_service_of_the_registered_name(service):
+    (service_class,) = import_services(service.entrypoint)
+    assert service_class.name == service.name
+
+
+@pytest.mark.parametrize("service", WITH_DATABASE, ids=lambda service: service.name)
+def test_each_database_has_a_migrations_module(service):
+    assert callable(importlib.import_module(service.migrations).upgrade)
+
+
+def test_the_registry_names_each_service_and_port_once():
+    names = [service.name for service in SERVICES]
+    ports = [service.metrics_port for service in SERVICES] + [s.http_port for s in SERVICES if s.http_port]
+    assert len(names) == len(set(names))
+    assert len(ports) == len(set(ports))
+
+
+def test_compose_runs_every_service_from_the_config():
     compose = read_yaml(DEPLOY / "compose" / "docker-compose.yml")
     services = compose["services"]
-    for service, target in SERVICES.items():
-        assert services[service]["command"] == [
-            "nameko", "run", "--config", f"deploy/config/{service}.yml", target]
-        assert services[service]["environment"]["AMQP_URI"].startswith("amqp://")
-        assert services[service]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    for index, service in enumerate(SERVICES):
+        block = services[service.name]
+        assert block["command"] == ["nameko", "run", "--config", "deploy/config/service.yml",
+                                    service.entrypoint]
+        environment = block["environment"]
+        assert environment["AMQP_URI"].startswith("amqp://")
+        assert environment["SERVICE_NAME"] == service.name
+        assert environment["METRICS_PORT"] == str(service.metrics_port)
+        assert ("DATABASE_URL" in environment) == service.has_database
+        assert block["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+        for earlier in SERVICES[:index]:  # the launcher's start order
+            assert block["depends_on"][earlier.name]["condition"] == "service_healthy"
+        if service.http_port:
+            assert f"{service.http_port}:{service.http_port}" in block["ports"]
+    assert set(services["prometheus"]["depends_on"]) == {service.name for service in SERVICES}
     build = services["centers"]["build"]
     assert (DEPLOY / "compose" / build["context"] / build["dockerfile"]).resolve().is_file()
     for volume in (v for s in services.values() for v in s.get("volumes", [])):
@@ -70,23 +119,69 @@ def test_compose_runs_every_service_from_its_config():
             assert (DEPLOY / "compose" / source).is_file(), volume
 
 
-def test_the_dockerfile_copies_what_exists():
+def test_compose_migrates_every_database_and_keeps_the_admin_password_off_the_command_line():
+    migrate = read_yaml(DEPLOY / "compose" / "docker-compose.yml")["services"]["migrate"]
+    script = migrate["command"][-1]
+    for service in WITH_DATABASE:
+        assert f'python -m {service.migrations} "$${service.database_url_env}"' in script
+        assert service.database_url_env in migrate["environment"]
+    assert "--password" not in script
+    assert "WENMING_ADMIN_PASSWORD" in migrate["environment"]
+
+
+def test_initdb_creates_a_database_per_service_with_one():
+    sql = (DEPLOY / "compose" / "initdb.sql").read_text()
+    for service in WITH_DATABASE:
+        assert f"CREATE DATABASE wenming_{service.name};" in sql
+
+
+def test_the_dockerfile_copies_what_exists_and_exposes_every_port():
     lines = (DEPLOY / "docker" / "Dockerfile").read_text().splitlines()
     copied = [line.split()[1] for line in lines if line.startswith("COPY ")]
     assert copied and all((ROOT / path).exists() for path in copied)
+    exposed = {int(port) for line in lines if line.startswith("EXPOSE ") for port in line.split()[1:]}
+    for service in SERVICES:
+        assert service.metrics_port in exposed, service.name
+        assert service.http_port is None or service.http_port in exposed, service.name
 
 
 @pytest.mark.parametrize("path", ["prometheus/prometheus.yml", "compose/prometheus.yml"])
 def test_prometheus_scrapes_every_service(path):
     jobs = {job["job_name"] for job in read_yaml(DEPLOY / path)["scrape_configs"]}
-    assert jobs == set(SERVICES)
+    assert jobs == {service.name for service in SERVICES}
 
 
-def test_the_local_scrape_targets_are_the_configured_metrics_ports(clean_env):
+def test_the_local_scrape_targets_are_the_registered_metrics_ports():
     jobs = read_yaml(DEPLOY / "prometheus" / "prometheus.yml")["scrape_configs"]
+    ports = {service.name: service.metrics_port for service in SERVICES}
     for job in jobs:
-        port = service_config(job["job_name"])["METRICS_PORT"]
-        assert job["static_configs"][0]["targets"] == [f"127.0.0.1:{port}"]
+        assert job["static_configs"][0]["targets"] == [f"127.0.0.1:{ports[job['job_name']]}"]
+
+
+def test_a_service_added_to_the_registry_is_deployed_everywhere():
+    volunteers = Service("volunteers", "services.volunteers.service:VolunteersService",
+                         metrics_port=9102)
+    assert volunteers.migrations == "services.volunteers.migrate"
+    services = (*SERVICES[:-1], volunteers, SERVICES[-1])  # before the gateway, which calls it
+
+    compose = yaml.safe_load(render.render_compose(services))["services"]
+    block = compose["volunteers"]
+    assert block["command"][-1] == volunteers.entrypoint
+    assert block["environment"]["DATABASE_URL"].endswith("/wenming_volunteers")
+    assert block["environment"]["METRICS_PORT"] == "9102"
+    assert compose["gateway"]["depends_on"]["volunteers"]["condition"] == "service_healthy"
+    assert "volunteers" in compose["prometheus"]["depends_on"]
+    assert 'python -m services.volunteers.migrate "$$VOLUNTEERS_DATABASE_URL"' in compose["migrate"]["command"][-1]
+    assert "CREATE DATABASE wenming_volunteers;" in render.render_initdb(services)
+    local = yaml.safe_load(render.render_local_prometheus(services))["scrape_configs"]
+    assert {"job_name": "volunteers", "static_configs": [{"targets": ["127.0.0.1:9102"]}]} in local
+    in_compose = yaml.safe_load(render.render_compose_prometheus(services))["scrape_configs"]
+    assert {"job_name": "volunteers",
+            "dns_sd_configs": [{"names": ["volunteers"], "type": "A", "port": 9102}]} in in_compose
+    assert "EXPOSE 8000 9100 9101 9102" in render.render_dockerfile("FROM x\nEXPOSE 1\n", services)
+    without_database = dataclasses.replace(volunteers, has_database=False, migrations=None)
+    assert without_database.migrations is None
+    assert "wenming_volunteers" not in render.render_compose((*SERVICES, without_database))
 
 
 def walk(nodes, parent=None):

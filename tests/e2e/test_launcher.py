@@ -10,6 +10,7 @@ import time
 import pytest
 
 from deploy.local.launcher import ROOT, free_port
+from services.registry import SERVICES
 
 LAUNCHER = ROOT / "deploy" / "local" / "launcher.py"
 
@@ -21,8 +22,7 @@ def launcher_env(tmp_path, amqp_uri, **extra):
         "WENMING_DATA_DIR": str(tmp_path / "data"),
         "WENMING_BROKER_AUTOSTART": "0",
         "WEB_SERVER_ADDRESS": f"127.0.0.1:{free_port()}",
-        "GATEWAY_METRICS_PORT": str(free_port()),
-        "CENTERS_METRICS_PORT": str(free_port()),
+        **{service.metrics_port_env: str(free_port()) for service in SERVICES},
         **extra,
     }
 
