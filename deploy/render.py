@@ -94,7 +94,13 @@ x-environment: &environment
   AMQP_URI: amqp://guest:guest@rabbitmq:5672/
 
 x-ready: &ready  # the chassis' /readyz, on the service's METRICS_PORT
-  test: ["CMD-SHELL", "python -c \\"import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ['METRICS_PORT'] + '/readyz', timeout=3)\\""]
+  test:
+    - CMD
+    - python
+    - -c
+    - >-
+      import os, urllib.request;
+      urllib.request.urlopen('http://127.0.0.1:' + os.environ['METRICS_PORT'] + '/readyz', timeout=3)
   interval: 10s
   timeout: 5s
   retries: 6

@@ -344,9 +344,6 @@ class System:
                     created = self.seed()
                     self.say(f"Demo data: {created} centers created"
                              f"{'' if created else ' (already seeded)'}.")
-            for service in self.http_ports:
-                url = self.http_url(service) + "/"
-                self._wait_until(f"{service} HTTP", service, lambda: http_status(url) is not None)
         except BaseException:
             self.stop()
             raise
@@ -365,6 +362,9 @@ class System:
         ready_url = f"http://{self.host}:{self.metrics_ports[name]}/readyz"
         self._wait_until(f"{name} readiness ({ready_url})", name,
                          lambda: http_status(ready_url) == 200)
+        if name in self.http_ports:
+            self._wait_until(f"{name} HTTP", name,
+                             lambda: http_status(self.http_url(name) + "/") is not None)
 
     def _wait_until(self, what, service, ready):
         deadline = time.monotonic() + START_TIMEOUT
