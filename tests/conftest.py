@@ -1,66 +1,45 @@
-"""Shared fixtures: a private RabbitMQ vhost per test session and fresh databases.
+"""Shared fixtures: a private RabbitMQ vhost per test session, fresh databases, services
+started in-process. Tests talk to the real broker and to both SQLite and PostgreSQL; nothing
+here is mocked. The helpers behind these fixtures are in tests/support.
 
-Tests talk to the real broker and to both SQLite and PostgreSQL; nothing here is mocked.
+Tests are grouped by layer, one folder each, and marked after it: `unit` (pure, no broker
+or database: `make test-unit`), `integration` (services in-process on the real broker and
+databases), `e2e` (the system as separate processes), `faults`.
 """
 import eventlet
 
 eventlet.monkey_patch()  # nameko's pytest plugin no longer does this (ARCHITECTURE.md pitfalls)
 
-import os  # noqa: E402
-import subprocess  # noqa: E402
-import uuid  # noqa: E402
-from urllib.parse import quote  # noqa: E402
+from pathlib import Path  # noqa: E402
 
-import pg8000.native  # noqa: E402
 import pytest  # noqa: E402
 
-BROKER_HOST = os.environ.get("TEST_BROKER_HOST", "127.0.0.1")
-PG_HOST = os.environ.get("TEST_PG_HOST", "127.0.0.1")
-PG_USER = os.environ.get("TEST_PG_USER", "postgres")
+from tests.support.broker import private_vhost  # noqa: E402
+from tests.support.postgres import create_database, drop_database  # noqa: E402
+
+LAYERS = ("unit", "integration", "e2e", "faults")
 
 
-def _rabbitmqctl(*args):
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+def pytest_collection_modifyitems(items):
+    tests_dir = Path(__file__).parent
+    for item in items:
+        layer = item.path.relative_to(tests_dir).parts[0]
+        if layer in LAYERS:
+            item.add_marker(layer)
 
 
 @pytest.fixture(scope="session")
-def amqp_vhost():
+def amqp_uri():
     """A vhost of our own, so that queues left by other runs never see our events."""
-    vhost = f"wenming-test-{uuid.uuid4().hex[:8]}"
-    _rabbitmqctl("add_vhost", vhost)
-    _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
-    yield vhost
-    _rabbitmqctl("delete_vhost", vhost)
-
-
-@pytest.fixture(scope="session")
-def amqp_uri(amqp_vhost):
-    return f"amqp://guest:guest@{BROKER_HOST}:5672/{quote(amqp_vhost, safe='')}"
-
-
-def _create_pg_database():
-    name = f"wenming_test_{uuid.uuid4().hex[:10]}"
-    admin = pg8000.native.Connection(PG_USER, host=PG_HOST, database="postgres")
-    try:
-        admin.run(f'CREATE DATABASE "{name}"')
-    finally:
-        admin.close()
-    return name
-
-
-def _drop_pg_database(name):
-    admin = pg8000.native.Connection(PG_USER, host=PG_HOST, database="postgres")
-    try:
-        admin.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        admin.close()
+    with private_vhost("wenming-test") as uri:
+        yield uri
 
 
 @pytest.fixture
 def postgres_url():
-    name = _create_pg_database()
-    yield f"postgresql+pg8000://{PG_USER}@{PG_HOST}:5432/{name}"
-    _drop_pg_database(name)
+    url = create_database()
+    yield url
+    drop_database(url)
 
 
 @pytest.fixture
@@ -91,3 +70,20 @@ def nameko_config(amqp_uri):
     patcher.start()
     yield nameko.config
     patcher.stop()
+
+
+@pytest.fixture
+def start_service(container_factory, nameko_config):
+    """`start_service(ServiceClass, database_url)`: a started container of a chassis service.
+
+    Services read DATABASE_URL from nameko's one global config when they start, so each
+    container is started right after DATABASE_URL is pointed at its own database."""
+
+    def start(service_cls, database_url=None):
+        if database_url is not None:
+            nameko_config["DATABASE_URL"] = database_url
+        container = container_factory(service_cls)
+        container.start()
+        return container
+
+    return start

@@ -6,7 +6,6 @@ were never accepted). Afterwards every center in the centers database, and so ev
 accepted change, must have had its `center.created` event applied exactly once by a
 subscriber using the chassis' reliable handler.
 """
-import subprocess
 import time
 
 import eventlet
@@ -19,9 +18,10 @@ from services.centers import migrate
 from services.centers.service import CentersService
 from services.chassis.consumer import reliable_event_handler
 from services.chassis.db import Database, Store
-from tests.chassis.support import Base as LedgerBase, applied
-
-COUNTY_ADMIN = {"account_id": "fault-test", "role": "county_admin", "scope_center_id": None}
+from tests.support.actors import COUNTY as COUNTY_ADMIN
+from tests.support.broker import rabbitmqctl
+from tests.support.notes import Base as LedgerBase
+from tests.support.notes import applied
 
 
 class CenterLedger:
@@ -34,9 +34,6 @@ class CenterLedger:
             if uow.claim_event("center_ledger.on_center_created", event["id"]):
                 uow.session.execute(applied.insert().values(event_id=event["id"], subject=event["subject"]))
 
-
-def rabbitmqctl(*args):
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=120)
 
 
 def broker_answers(amqp_uri):
@@ -76,16 +73,14 @@ def ledger_subjects(store):
 
 @pytest.mark.broker_restart
 def test_no_event_is_lost_or_doubled_through_a_broker_restart(
-        container_factory, nameko_config, database_url, tmp_path, amqp_uri):
+        start_service, nameko_config, database_url, tmp_path, amqp_uri):
     migrate.upgrade(database_url)
     ledger_store = Store(f"sqlite:///{tmp_path / 'ledger.db'}", LedgerBase.metadata, source="center_ledger")
     LedgerBase.metadata.create_all(ledger_store.engine)
 
     nameko_config["OUTBOX_POLL_SECONDS"] = 0.5
-    nameko_config["DATABASE_URL"] = database_url
-    container_factory(CentersService).start()
-    nameko_config["DATABASE_URL"] = ledger_store.url
-    container_factory(CenterLedger).start()
+    start_service(CentersService, database_url)
+    start_service(CenterLedger, ledger_store.url)
 
     with ServiceRpcClient("centers", timeout=10) as centers:
         root = centers.create_center(

@@ -3,7 +3,7 @@ the chassis and services' contracts, contracts see nothing of their service, ser
 only through contracts, the chassis has no cycle and knows no service, domains stay pure."""
 from importlinter.cli import lint_imports
 
-from deploy.local.launcher import ROOT
+from tests.support import ROOT
 
 
 def test_the_import_contracts_are_kept(monkeypatch):

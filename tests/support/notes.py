@@ -1,5 +1,6 @@
-"""Two small services built on the chassis exactly as real services use it: one that changes
-state and emits events through the outbox, one that applies them idempotently."""
+"""Two small services built on the chassis exactly as real services use it (the chassis
+and fault tests run them): one that changes state and emits events through the outbox, one
+that applies them idempotently."""
 import sqlalchemy as sa
 from nameko.rpc import rpc
 

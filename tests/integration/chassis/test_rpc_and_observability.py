@@ -1,5 +1,4 @@
 """Timed RPC gives up instead of hanging; every service serves metrics, health and readiness."""
-import socket
 import time
 
 import pytest
@@ -11,8 +10,8 @@ from services.chassis.errors import NotFound, ServiceUnavailable
 from services.chassis.observability import Observability
 from services.chassis.rpc import TimedServiceRpc
 from services.chassis.rpc import rpc as service_rpc
-from tests.chassis.support import NotesService
-from tests.chassis.test_events_flow import notes_db, run  # noqa: F401  (shared fixtures)
+from tests.support.net import free_port
+from tests.support.notes import NotesService
 
 
 class SlowService:
@@ -47,16 +46,10 @@ class CallerService:
         return self.nobody.anything()
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
-def caller(container_factory, nameko_config):
+def caller(start_service):
     for cls in (SlowService, CallerService):
-        container_factory(cls).start()
+        start_service(cls)
     with ServiceRpcClient("caller") as client:
         yield client
 
@@ -85,11 +78,11 @@ def test_domain_errors_cross_two_hops_intact_and_are_not_logged_as_incidents(cal
     assert refusal.levelname == "INFO" and refusal.exc_info is None
 
 
-def test_metrics_health_and_readiness(run, notes_db, nameko_config):  # noqa: F811
+def test_metrics_health_and_readiness(start_service, notes_db, nameko_config):
     port = free_port()
     nameko_config["METRICS_PORT"] = port
     nameko_config["METRICS_HOST"] = "127.0.0.1"
-    run(NotesService, notes_db)
+    start_service(NotesService, notes_db)
     with ServiceRpcClient("notes") as notes:
         notes.add("计数")
     base = f"http://127.0.0.1:{port}"
@@ -102,11 +95,11 @@ def test_metrics_health_and_readiness(run, notes_db, nameko_config):  # noqa: F8
     assert 'wenming_outbox_backlog{service="notes"}' in text
 
 
-def test_readiness_fails_while_the_database_is_unreachable(run, nameko_config):  # noqa: F811
+def test_readiness_fails_while_the_database_is_unreachable(start_service, nameko_config):
     port = free_port()
     nameko_config["METRICS_PORT"] = port
     nameko_config["METRICS_HOST"] = "127.0.0.1"
-    run(NotesService, "postgresql+pg8000://postgres@127.0.0.1:5432/wenming_no_such_database")
+    start_service(NotesService, "postgresql+pg8000://postgres@127.0.0.1:5432/wenming_no_such_database")
     response = requests.get(f"http://127.0.0.1:{port}/readyz", timeout=10)
     assert response.status_code == 503
     assert "database" in response.text and "broker" not in response.text

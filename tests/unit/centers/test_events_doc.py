@@ -1,16 +1,16 @@
-"""docs/events.md against services/centers/events.py: the page shows the schemas the code
+"""docs/events.md against the centers contract (services/centers/contract.py): the page shows the schemas the code
 publishes, and every example on it is valid."""
 import json
 import re
-from pathlib import Path
 
 import jsonschema
 import pytest
 
 from services.centers.contract import EVENT_SCHEMAS as SCHEMAS
 from services.chassis.events import validate_event
+from tests.support import ROOT
 
-DOC = (Path(__file__).resolve().parents[2] / "docs" / "events.md").read_text(encoding="utf-8")
+DOC = (ROOT / "docs" / "events.md").read_text(encoding="utf-8")
 MARKED_BLOCK = re.compile(r"<!-- (schema|schema-extra|example): ([a-z_.]+) -->\n```json\n(.*?)\n```", re.S)
 
 

@@ -1,9 +1,4 @@
-"""The gateway in-process against the real broker, with or without the centers service.
-
-Both services read DATABASE_URL from nameko's one global config when they start, so each
-container is started right after DATABASE_URL is pointed at its own database."""
-import socket
-
+"""The gateway in-process against the real broker, with or without the centers service."""
 import pytest
 import requests
 
@@ -12,15 +7,11 @@ from gateway.service import GatewayService
 from gateway.tokens import Tokens
 from services.centers import migrate as centers_migrate
 from services.centers.service import CentersService
+from tests.support.net import free_port
 
 SECRET = "test-secret-" + "x" * 40
 COUNTY = ("9001", "county_admin", None)
 
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class WebSession(requests.Session):
@@ -56,24 +47,15 @@ def web_config(nameko_config, gateway_db):
 
 
 @pytest.fixture
-def start_gateway(container_factory, nameko_config, gateway_db, web_config):
-    def start():
-        nameko_config["DATABASE_URL"] = gateway_db
-        container = container_factory(GatewayService)
-        container.start()
-        return container
-
-    return start
+def start_gateway(start_service, gateway_db, web_config):
+    return lambda: start_service(GatewayService, gateway_db)
 
 
 @pytest.fixture
-def centers_service(container_factory, nameko_config, tmp_path):
+def centers_service(start_service, tmp_path):
     url = f"sqlite:///{tmp_path / 'centers.db'}"
     centers_migrate.upgrade(url)
-    nameko_config["DATABASE_URL"] = url
-    container = container_factory(CentersService)
-    container.start()
-    return container
+    return start_service(CentersService, url)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from services.chassis.db import Conflicts, Store, declarative_base
 from services.chassis.errors import Conflict
-from tests.chassis.support import Base, notes
+from tests.support.notes import Base, notes
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """The outbox relay and the reliable consumer against the real RabbitMQ."""
 import json
-import time
 import uuid
 
+import eventlet
 import pytest
 import sqlalchemy as sa
 from kombu import Connection, Exchange, Queue
@@ -12,19 +12,10 @@ from nameko.standalone.rpc import ServiceRpcClient
 from services.chassis.consumer import ATTEMPT_HEADER, ERROR_HEADER
 from services.chassis.db import Store
 from services.chassis.events import CONTENT_TYPE, SERIALIZER, make_event, validate_event
-from tests.chassis.support import Base, LedgerService, NotesService, applied
+from tests.support.notes import Base, LedgerService, NotesService, applied
+from tests.support.waiting import wait_for
 
 LEDGER_QUEUE = "evt-notes-note.added--ledger.on_note_added"
-
-
-def wait_for(predicate, timeout=15, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    return predicate()
 
 
 @pytest.fixture
@@ -33,24 +24,6 @@ def ledger_store(tmp_path):
     Base.metadata.create_all(store.engine)
     yield store
     store.dispose()
-
-
-@pytest.fixture
-def notes_db(database_url):
-    store = Store(database_url, Base.metadata, source="notes")
-    Base.metadata.create_all(store.engine)
-    store.dispose()
-    return database_url
-
-
-@pytest.fixture
-def run(container_factory, nameko_config):
-    def start(service_cls, database_url):
-        nameko_config["DATABASE_URL"] = database_url
-        container = container_factory(service_cls)
-        container.start()
-        return container
-    return start
 
 
 def applied_subjects(store):
@@ -74,8 +47,8 @@ def publish_raw(amqp_uri, body, content_type=CONTENT_TYPE, routing_key="note.add
     )
 
 
-def test_a_committed_change_reaches_a_plain_amqp_subscriber(run, notes_db, amqp_uri):
-    run(NotesService, notes_db)
+def test_a_committed_change_reaches_a_plain_amqp_subscriber(start_service, notes_db, amqp_uri):
+    start_service(NotesService, notes_db)
     with Connection(amqp_uri) as connection:
         queue = Queue(f"plain-{uuid.uuid4().hex[:6]}", Exchange("notes.events", type="topic", durable=True),
                       routing_key="note.*", exclusive=True, channel=connection.default_channel)
@@ -91,20 +64,20 @@ def test_a_committed_change_reaches_a_plain_amqp_subscriber(run, notes_db, amqp_
     assert message.delivery_info["routing_key"] == "note.added"
 
 
-def test_an_event_is_applied_once_even_when_delivered_twice(run, notes_db, ledger_store, amqp_uri):
-    run(LedgerService, ledger_store.url)
+def test_an_event_is_applied_once_even_when_delivered_twice(start_service, notes_db, ledger_store, amqp_uri):
+    start_service(LedgerService, ledger_store.url)
     event = make_event("notes", "note.added", "dup", {"id": 1, "text": "twice"})
     publish_raw(amqp_uri, event)
     publish_raw(amqp_uri, event)
     assert wait_for(lambda: applied_subjects(ledger_store) == ["dup"])
-    time.sleep(0.5)  # a second application would have landed by now
+    eventlet.sleep(0.5)  # a second application would have landed by now
     assert applied_subjects(ledger_store) == ["dup"]
 
 
 def test_a_handler_that_keeps_failing_parks_the_message_in_the_dead_letter_queue(
-        run, notes_db, ledger_store, amqp_uri):
+        start_service, notes_db, ledger_store, amqp_uri):
     purge(amqp_uri, f"{LEDGER_QUEUE}.dead")
-    run(LedgerService, ledger_store.url)
+    start_service(LedgerService, ledger_store.url)
     event = make_event("notes", "note.added", "f1", {"id": 2, "text": "fail always"})
     publish_raw(amqp_uri, event)
     with Connection(amqp_uri) as connection:
@@ -117,9 +90,9 @@ def test_a_handler_that_keeps_failing_parks_the_message_in_the_dead_letter_queue
     assert applied_subjects(ledger_store) == []
 
 
-def test_poison_messages_go_straight_to_the_dead_letter_queue(run, notes_db, ledger_store, amqp_uri):
+def test_poison_messages_go_straight_to_the_dead_letter_queue(start_service, notes_db, ledger_store, amqp_uri):
     purge(amqp_uri, f"{LEDGER_QUEUE}.dead")
-    run(LedgerService, ledger_store.url)
+    start_service(LedgerService, ledger_store.url)
     publish_raw(amqp_uri, b"{not json", content_type="application/json")
     publish_raw(amqp_uri, {"hello": "not a cloudevent"})
     publish_raw(amqp_uri, make_event("notes", "note.added", "p", {"id": 3, "text": "poison pill"}))
@@ -133,13 +106,13 @@ def test_poison_messages_go_straight_to_the_dead_letter_queue(run, notes_db, led
 
 
 def test_events_written_while_nobody_listens_wait_in_the_outbox_for_the_sweep(
-        run, notes_db, ledger_store, amqp_uri, nameko_config):
+        start_service, notes_db, ledger_store, amqp_uri, nameko_config):
     """A crash between commit and publish leaves rows unsent; the polling sweep sends them."""
     store = Store(notes_db, Base.metadata, source="notes")
     with store.unit_of_work() as uow:  # committed by a process that died before publishing
         uow.emit("note.added", subject="orphan", data={"id": 9, "text": "left behind"})
-    run(LedgerService, ledger_store.url)
-    run(NotesService, notes_db)
+    start_service(LedgerService, ledger_store.url)
+    start_service(NotesService, notes_db)
     assert wait_for(lambda: applied_subjects(ledger_store) == ["orphan"])
     assert wait_for(lambda: store.outbox_backlog() == 0)
     store.dispose()

@@ -21,13 +21,7 @@ from services.centers.models import Base
 from services.centers.service import CentersService
 from services.chassis.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from services.chassis.events import validate_event
-
-COUNTY = {"account_id": "county-1", "role": "county_admin", "scope_center_id": None}
-VOLUNTEER = {"account_id": "vol-1", "role": "volunteer", "scope_center_id": None}
-
-
-def center_admin(scope_center_id):
-    return {"account_id": f"admin-{scope_center_id}", "role": "center_admin", "scope_center_id": scope_center_id}
+from tests.support.actors import COUNTY, VOLUNTEER, center_admin
 
 
 @pytest.fixture
@@ -44,10 +38,8 @@ def engine(centers_db):
 
 
 @pytest.fixture
-def centers(container_factory, nameko_config, centers_db):
-    nameko_config["DATABASE_URL"] = centers_db
-    container = container_factory(CentersService)
-    container.start()
+def centers(start_service, centers_db):
+    container = start_service(CentersService, centers_db)
     with ServiceRpcClient("centers", timeout=15) as client:
         yield client
     container.stop()

@@ -11,6 +11,7 @@ from prometheus_client import REGISTRY
 from gateway import accounts
 from gateway.dependencies import GatewayShared
 from services.chassis import events
+from tests.support.waiting import wait_for
 
 COUNTY_CENTER = {"code": "yuci", "name": "榆次区新时代文明实践中心", "level": "center"}
 
@@ -18,12 +19,6 @@ COUNTY_CENTER = {"code": "yuci", "name": "榆次区新时代文明实践中心",
 def shared_of(container):
     return next(e for e in container.shared_extensions.values() if isinstance(e, GatewayShared))
 
-
-def wait_for(predicate, timeout=10):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        eventlet.sleep(0.05)
 
 
 def assert_problem(response, status, code=None, field=None):
