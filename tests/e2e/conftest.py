@@ -13,7 +13,7 @@ from deploy.local.launcher import (
     DEMO_PASSWORD, DEMO_USERNAME, LaunchError, System, free_port, private_vhost,
 )
 from services.registry import SERVICES
-from tests.conftest import PG_HOST, PG_USER
+from tests.support.postgres import PG_HOST, PG_USER
 
 
 @pytest.fixture(scope="module")
