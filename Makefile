@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-faults bench deploy-files
+.PHONY: install run lint test test-unit test-faults bench deploy-files
 
 install: $(STAMP)
 
@@ -19,8 +19,17 @@ $(STAMP): $(PY) pyproject.toml requirements.lock
 run: install
 	$(PY) deploy/local/launcher.py
 
-test: install
+# ruff's linter and formatter (configured in pyproject.toml); `make test` runs them first.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: lint
 	$(VENV)/bin/pytest
+
+# The pure tests only: no broker, no database, a few seconds.
+test-unit: install
+	$(VENV)/bin/pytest tests/unit
 
 # Restarts the local RabbitMQ application while centers change (not part of `make test` yet).
 test-faults: install

@@ -27,11 +27,10 @@ from pathlib import Path
 
 import requests
 
-from deploy.local.launcher import (
-    DEMO_PASSWORD, DEMO_USERNAME, ROOT, System, free_port, private_vhost,
-    stop_process,
-)
+from deploy.local.launcher import DEMO_PASSWORD, DEMO_USERNAME, ROOT, System, stop_process
 from services.registry import SERVICES
+from tests.support.broker import private_vhost
+from tests.support.net import free_port
 
 RESULTS_DIR = ROOT / "bench" / "results"
 BASELINES = {  # target name -> nameko service class; the backend serves RPC only

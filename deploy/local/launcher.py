@@ -32,11 +32,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
-import uuid
 import warnings
-from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import kombu
 
@@ -144,42 +142,11 @@ def ensure_broker(uri, autostart, say):
     raise LaunchError(broker_help(uri, f"started it, but after {START_TIMEOUT} s: {reason}"))
 
 
-@contextmanager
-def private_vhost(prefix, base_uri=DEFAULT_AMQP_URI):
-    """A new vhost on the local RabbitMQ (via rabbitmqctl), deleted on exit; yields its URI.
-
-    For tests and benchmarks: a system on its own vhost shares no queue, and no message
-    left in one, with anything else on the broker."""
-    vhost = f"{prefix}-{uuid.uuid4().hex[:8]}"
-    user = urlsplit(base_uri).username or "guest"
-
-    def rabbitmqctl(*args):
-        result = subprocess.run(["rabbitmqctl", "-q", *args], capture_output=True, text=True,
-                                timeout=COMMAND_TIMEOUT)
-        if result.returncode != 0:
-            raise LaunchError(f"rabbitmqctl {' '.join(args)} failed (exit {result.returncode}):"
-                              f" {(result.stderr or result.stdout).strip()}")
-
-    rabbitmqctl("add_vhost", vhost)
-    try:
-        rabbitmqctl("set_permissions", "-p", vhost, user, ".*", ".*", ".*")
-        yield urlunsplit(urlsplit(base_uri)._replace(path="/" + quote(vhost, safe="")))
-    finally:
-        rabbitmqctl("delete_vhost", vhost)
-
-
 def check_port_free(host, port, what):
     if port and port_open(host, port, timeout=0.5):
         raise LaunchError(f"{host}:{port} ({what}) is already in use: another Wenming running?"
                           " Stop it, or choose other ports (WEB_SERVER_ADDRESS,"
                           " <NAME>_METRICS_PORT).")
-
-
-def free_port(host="127.0.0.1"):
-    """A TCP port nothing listens on right now (for tests and benchmarks)."""
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
 
 
 def stop_process(name, process, say):
@@ -308,10 +275,10 @@ class System:
             env["WEB_SERVER_ADDRESS"] = f"{self.host}:{self.http_ports[service.name]}"
         return env
 
-    def _command(self, what, *args):
+    def _command(self, what, *args, env=None):
         """Run a one-shot `python -m ...` command of the project; LaunchError when it fails."""
         try:
-            result = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env=self._env(),
+            result = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env={**self._env(), **(env or {})},
                                     capture_output=True, text=True, timeout=COMMAND_TIMEOUT)
         except subprocess.TimeoutExpired:
             raise LaunchError(f"{what}: no result after {COMMAND_TIMEOUT} s") from None
@@ -335,9 +302,10 @@ class System:
                 if service.has_database:
                     self._command(f"{service.name} migration", service.migrations,
                                   self.database_urls[service.name])
+            # the password travels in the environment: a command line is visible to every process
             self._command("demo admin", "gateway.accounts", "create-admin",
-                          "--username", DEMO_USERNAME, "--password", DEMO_PASSWORD,
-                          "--database-url", self.database_urls[GATEWAY])
+                          "--username", DEMO_USERNAME, "--database-url", self.database_urls[GATEWAY],
+                          env={"WENMING_ADMIN_PASSWORD": DEMO_PASSWORD})
             for service in SERVICES:
                 self._start_service(service)
                 if service.name == SEED_SERVICE and self.seed_demo:

@@ -3,35 +3,28 @@ stopped by the launcher's `System` (deploy/local/launcher.py), on SQLite and on 
 
 Each system gets a vhost of its own: no queue left by another test's services (whose
 center ids would collide with this system's) ever feeds it."""
-import uuid
-
-import pg8000.native
 import pytest
 import requests
 
-from deploy.local.launcher import (
-    DEMO_PASSWORD, DEMO_USERNAME, LaunchError, System, free_port, private_vhost,
-)
+from deploy.local.launcher import DEMO_PASSWORD, DEMO_USERNAME, LaunchError, System
 from services.registry import SERVICES
-from tests.support.postgres import PG_HOST, PG_USER
+from tests.support.broker import private_vhost
+from tests.support.net import free_port
+from tests.support.postgres import create_database, drop_database
 
 
 @pytest.fixture(scope="module")
 def pg_databases():
     """PostgreSQL databases made on demand for this module, dropped after it: `new()` -> URL."""
-    names = []
-    admin = pg8000.native.Connection(PG_USER, host=PG_HOST, database="postgres")
+    urls = []
 
     def new():
-        name = f"wenming_e2e_{uuid.uuid4().hex[:10]}"
-        admin.run(f'CREATE DATABASE "{name}"')
-        names.append(name)
-        return f"postgresql+pg8000://{PG_USER}@{PG_HOST}:5432/{name}"
+        urls.append(create_database("wenming_e2e"))
+        return urls[-1]
 
     yield new
-    for name in names:
-        admin.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
+    for url in urls:
+        drop_database(url)
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from deploy.local.launcher import ROOT, free_port
+from tests.support import ROOT
+from tests.support.net import free_port
 from services.registry import SERVICES
 
 LAUNCHER = ROOT / "deploy" / "local" / "launcher.py"
