@@ -9,6 +9,7 @@ Neither checks the Authorization header they are sent, nor does any of the gatew
 (request ids, validation, metrics): they are floors, not competitors.
 Run each as its own process: `nameko run bench.baselines:Backend --define AMQP_URI=...`.
 """
+
 import json
 
 from nameko.rpc import ServiceRpc, rpc
@@ -19,8 +20,15 @@ JSON_HEADERS = {"Content-Type": "application/json"}
 
 
 def small_center(center_id):
-    return {"id": center_id, "code": "JZ-XY-CSQ", "name": "昔阳县城社区新时代文明实践所",
-            "level": "institute", "parent_id": 1, "status": "active", "version": 1}
+    return {
+        "id": center_id,
+        "code": "JZ-XY-CSQ",
+        "name": "昔阳县城社区新时代文明实践所",
+        "level": "institute",
+        "parent_id": 1,
+        "status": "active",
+        "version": 1,
+    }
 
 
 class Backend:

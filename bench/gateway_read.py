@@ -12,6 +12,7 @@ requests/s, p50 and p99 per target and concurrency, and the gateway's ratios to 
 Only 127.0.0.1 is targeted; everything started is stopped by PID. Not a test: the load
 generator shares the machine's cores with the services, so figures are relative.
 """
+
 import argparse
 import json
 import logging
@@ -50,11 +51,26 @@ def start_baselines(amqp_uri, log_dir):
     processes, urls = {}, {}
     for name, target in BASELINES.items():
         port = free_port()
-        command = [sys.executable, "-m", "nameko", "run", target, "--define", f"AMQP_URI={amqp_uri}",
-                   "--define", f"WEB_SERVER_ADDRESS=127.0.0.1:{port}"]
+        command = [
+            sys.executable,
+            "-m",
+            "nameko",
+            "run",
+            target,
+            "--define",
+            f"AMQP_URI={amqp_uri}",
+            "--define",
+            f"WEB_SERVER_ADDRESS=127.0.0.1:{port}",
+        ]
         with open(log_dir / f"{name}.log", "ab") as log:
-            processes[name] = subprocess.Popen(command, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log,
-                                               stderr=subprocess.STDOUT, start_new_session=True)
+            processes[name] = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         if name != "bench_backend":
             urls[name] = f"http://127.0.0.1:{port}"
     return processes, urls
@@ -89,8 +105,7 @@ def run_wrk(url, headers, concurrency, seconds):
     command = ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
-    output = subprocess.run(command + [url], capture_output=True, text=True, check=True,
-                            timeout=seconds + 30).stdout
+    output = subprocess.run(command + [url], capture_output=True, text=True, check=True, timeout=seconds + 30).stdout
     percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.MULTILINE))
     errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", output))
     errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", output))
@@ -129,11 +144,11 @@ def run_python_load(url, headers, concurrency, seconds):
     for thread in threads:
         thread.join()
     cuts = statistics.quantiles(latencies, n=100)
-    return {"rps": len(latencies) / (time.monotonic() - started), "p50": cuts[49], "p99": cuts[98],
-            "errors": errors[0]}
+    return {"rps": len(latencies) / (time.monotonic() - started), "p50": cuts[49], "p99": cuts[98], "errors": errors[0]}
 
 
 # --- the run -----------------------------------------------------------------------------
+
 
 def measure(targets, headers, concurrencies, duration, warmup, load):
     results = []
@@ -142,22 +157,28 @@ def measure(targets, headers, concurrencies, duration, warmup, load):
             load(url, headers, concurrency, warmup)
             result = load(url, headers, concurrency, duration)
             results.append({"target": name, "concurrency": concurrency, **result})
-            say(f"  {name:<14} c={concurrency:<4} {result['rps']:>9.0f} req/s  "
+            say(
+                f"  {name:<14} c={concurrency:<4} {result['rps']:>9.0f} req/s  "
                 f"p50 {result['p50'] * 1e3:7.2f} ms  p99 {result['p99'] * 1e3:7.2f} ms  "
-                f"errors {result['errors']}")
+                f"errors {result['errors']}"
+            )
     return results
 
 
 def table(results, concurrencies):
     lines = [f"{'target':<14} {'conc':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"]
     for r in results:
-        lines.append(f"{r['target']:<14} {r['concurrency']:>5} {r['rps']:>9.0f} {r['p50'] * 1e3:>8.2f} "
-                     f"{r['p99'] * 1e3:>8.2f} {r['errors']:>7}")
+        lines.append(
+            f"{r['target']:<14} {r['concurrency']:>5} {r['rps']:>9.0f} {r['p50'] * 1e3:>8.2f} "
+            f"{r['p99'] * 1e3:>8.2f} {r['errors']:>7}"
+        )
     lines.append("")
     for concurrency in concurrencies:
         rps = {r["target"]: r["rps"] for r in results if r["concurrency"] == concurrency}
-        lines.append(f"c={concurrency}: gateway/rpc-baseline = {ratio(rps['gateway'], rps['rpc-baseline'])}, "
-                     f"gateway/bare-baseline = {ratio(rps['gateway'], rps['bare-baseline'])}")
+        lines.append(
+            f"c={concurrency}: gateway/rpc-baseline = {ratio(rps['gateway'], rps['rpc-baseline'])}, "
+            f"gateway/bare-baseline = {ratio(rps['gateway'], rps['bare-baseline'])}"
+        )
     return "\n".join(lines)
 
 
@@ -180,18 +201,26 @@ def main():
 
     data_dir = Path(tempfile.mkdtemp(prefix="wenming-bench-"))
     with private_vhost("wenming-bench") as amqp_uri:
-        system = System(data_dir, amqp_uri=amqp_uri,
-                        http_ports={service.name: free_port() for service in SERVICES if service.http_port},
-                        metrics_ports={service.name: free_port() for service in SERVICES},
-                        broker_autostart=False, say=say)
+        system = System(
+            data_dir,
+            amqp_uri=amqp_uri,
+            http_ports={service.name: free_port() for service in SERVICES if service.http_port},
+            metrics_ports={service.name: free_port() for service in SERVICES},
+            broker_autostart=False,
+            say=say,
+        )
         baselines = {}
         try:
             system.start()
-            token = requests.post(f"{system.gateway_url}/api/v1/auth/token", timeout=10,
-                                  json={"username": DEMO_USERNAME, "password": DEMO_PASSWORD}).json()
+            token = requests.post(
+                f"{system.gateway_url}/api/v1/auth/token",
+                timeout=10,
+                json={"username": DEMO_USERNAME, "password": DEMO_PASSWORD},
+            ).json()
             headers = {"Authorization": f"Bearer {token['access_token']}"}
-            institutes = requests.get(f"{system.gateway_url}/api/v1/centers", params={"level": "institute"},
-                                      headers=headers, timeout=10).json()["items"]
+            institutes = requests.get(
+                f"{system.gateway_url}/api/v1/centers", params={"level": "institute"}, headers=headers, timeout=10
+            ).json()["items"]
             path = f"/api/v1/centers/{institutes[0]['id']}"
             baselines, urls = start_baselines(amqp_uri, system.log_dir)
             targets = {"gateway": system.gateway_url + path, **{name: url + path for name, url in urls.items()}}
@@ -212,9 +241,11 @@ def main():
     print("\n" + report)
     RESULTS_DIR.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S")
-    (RESULTS_DIR / f"gateway_read-{stamp}.json").write_text(json.dumps(
-        {"load_generator": "wrk" if use_wrk else "python", "duration": args.duration, "results": results},
-        indent=2))
+    (RESULTS_DIR / f"gateway_read-{stamp}.json").write_text(
+        json.dumps(
+            {"load_generator": "wrk" if use_wrk else "python", "duration": args.duration, "results": results}, indent=2
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ function takes the services, so the tests can render a registry with one service
 tests/e2e/test_deploy_files.py fails when a committed file differs from what the registry
 makes now.
 """
+
 import re
 from pathlib import Path
 
@@ -21,8 +22,10 @@ GATEWAY = "gateway"  # holds the accounts: the first administrator, the token se
 
 def header(comment):
     """The first lines of every generated file, behind the file type's comment marker."""
-    return (f"{comment} Generated from services/registry.py by `python -m deploy.render`"
-            f" (make deploy-files):\n{comment} edit the registry or deploy/render.py, not this file.\n")
+    return (
+        f"{comment} Generated from services/registry.py by `python -m deploy.render`"
+        f" (make deploy-files):\n{comment} edit the registry or deploy/render.py, not this file.\n"
+    )
 
 
 def postgres_url(service):
@@ -64,14 +67,15 @@ def compose_service(service, started_before):
 def render_compose(services=SERVICES):
     with_database = [service for service in services if service.has_database]
     gateway = by_name(GATEWAY, services)
-    migrations = "".join(f'        python -m {service.migrations} "$${service.database_url_env}" &&\n'
-                         for service in with_database)
-    database_urls = "".join(f"      {service.database_url_env}: {postgres_url(service)}\n"
-                            for service in with_database)
-    blocks = "\n".join(compose_service(service, services[:index])
-                       for index, service in enumerate(services))
+    migrations = "".join(
+        f'        python -m {service.migrations} "$${service.database_url_env}" &&\n' for service in with_database
+    )
+    database_urls = "".join(f"      {service.database_url_env}: {postgres_url(service)}\n" for service in with_database)
+    blocks = "\n".join(compose_service(service, services[:index]) for index, service in enumerate(services))
     prometheus_depends_on = "".join(f"      - {service.name}\n" for service in services)
-    return header("#") + f"""\
+    return (
+        header("#")
+        + f"""\
 #
 # Wenming on docker compose: RabbitMQ, PostgreSQL, migrations, the services, Prometheus.
 #
@@ -168,6 +172,7 @@ volumes:
   rabbitmq-data:
   postgres-data:
 """
+    )
 
 
 PROMETHEUS_GLOBAL = """\
@@ -180,43 +185,55 @@ scrape_configs:
 
 
 def render_compose_prometheus(services=SERVICES):
-    jobs = "".join(f"""\
+    jobs = "".join(
+        f"""\
   - job_name: {service.name}
     dns_sd_configs:
       - names: ["{service.name}"]
         type: A
         port: {service.metrics_port}
-""" for service in services)
-    return header("#") + f"""\
+"""
+        for service in services
+    )
+    return (
+        header("#")
+        + f"""\
 # Prometheus scrape config inside docker compose: the services by their container names.
 # Replicas (`--scale centers=3`) are found through Docker's DNS.
 {PROMETHEUS_GLOBAL}{jobs}"""
+    )
 
 
 def render_local_prometheus(services=SERVICES):
-    jobs = "".join(f"""\
+    jobs = "".join(
+        f"""\
   - job_name: {service.name}
     static_configs:
       - targets: ["127.0.0.1:{service.metrics_port}"]
-""" for service in services)
-    return header("#") + f"""\
+"""
+        for service in services
+    )
+    return (
+        header("#")
+        + f"""\
 # Prometheus scrape config for a `make run` on this machine (the registry's metrics ports).
 # Inside docker compose the targets are the containers: deploy/compose/prometheus.yml.
 {PROMETHEUS_GLOBAL}{jobs}"""
+    )
 
 
 def render_initdb(services=SERVICES):
-    databases = "".join(f"CREATE DATABASE wenming_{service.name};\n"
-                        for service in services if service.has_database)
+    databases = "".join(f"CREATE DATABASE wenming_{service.name};\n" for service in services if service.has_database)
     return header("--") + "-- One database per service: no service reads another's tables.\n" + databases
 
 
 def render_dockerfile(dockerfile, services=SERVICES):
     """`dockerfile` with its EXPOSE line listing every HTTP and metrics port."""
-    ports = sorted({service.metrics_port for service in services}
-                   | {service.http_port for service in services if service.http_port})
-    rendered, count = re.subn(r"^EXPOSE .*$", "EXPOSE " + " ".join(map(str, ports)), dockerfile,
-                              flags=re.MULTILINE)
+    ports = sorted(
+        {service.metrics_port for service in services}
+        | {service.http_port for service in services if service.http_port}
+    )
+    rendered, count = re.subn(r"^EXPOSE .*$", "EXPOSE " + " ".join(map(str, ports)), dockerfile, flags=re.MULTILINE)
     if count != 1:
         raise ValueError(f"the Dockerfile needs exactly one EXPOSE line to render, not {count}")
     return rendered

@@ -3,10 +3,11 @@ creates the first county admin:
 
     python -m gateway.accounts create-admin --username U --password P [--database-url URL]
 """
+
 import argparse
 import os
 import sys
-from datetime import timezone
+from datetime import UTC
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -55,19 +56,21 @@ def view(account):
 
 
 def _utc(moment):
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)  # SQLite drops the zone
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite drops the zone
 
 
 def issue_token(db, tokens, limiter, credentials, client_ip):
     key = (credentials["username"], client_ip)
     wait = limiter.retry_after(key)
     if wait:
-        raise Problem(429, "auth.too_many_attempts", f"登录失败次数过多，请 {wait} 秒后再试",
-                      headers={"Retry-After": str(wait)})
+        raise Problem(
+            429, "auth.too_many_attempts", f"登录失败次数过多，请 {wait} 秒后再试", headers={"Retry-After": str(wait)}
+        )
     with db.read() as session:  # a Row, not an entity: read sessions expire entities on exit
         account = session.execute(
-            sa.select(Account.id, Account.password_hash, Account.role, Account.scope_center_id, Account.active)
-            .where(Account.username == credentials["username"])
+            sa.select(Account.id, Account.password_hash, Account.role, Account.scope_center_id, Account.active).where(
+                Account.username == credentials["username"]
+            )
         ).first()
     stored_hash = account.password_hash if account is not None else _DUMMY_HASH
     matches = _off_hub(password_matches, stored_hash, credentials["password"])
@@ -96,8 +99,11 @@ def check_may_create(creator, role, scope_center_id, within):
     `within`: whether `scope_center_id` lies in the creator's subtree (None without a scope),
     as the centers service answered it."""
     if role == CENTER_ADMIN and scope_center_id is None:
-        raise InvalidInput("account.scope_required", "中心管理员必须指定所辖中心",
-                           {"scope_center_id": ["中心管理员必须指定所辖中心。"]})
+        raise InvalidInput(
+            "account.scope_required",
+            "中心管理员必须指定所辖中心",
+            {"scope_center_id": ["中心管理员必须指定所辖中心。"]},
+        )
     if creator.role == COUNTY_ADMIN:
         return
     if creator.role != CENTER_ADMIN or role == COUNTY_ADMIN:
@@ -132,8 +138,7 @@ def create_admin(store, username, password):
         if role != COUNTY_ADMIN:
             raise SystemExit(f"account {username!r} exists with role {role}")
         return False
-    create(store, {"username": username, "password": password, "role": COUNTY_ADMIN,
-                   "display_name": "县级管理员"})
+    create(store, {"username": username, "password": password, "role": COUNTY_ADMIN, "display_name": "县级管理员"})
     return True
 
 
@@ -147,10 +152,14 @@ def main(argv=None):
     commands = parser.add_subparsers(dest="command", required=True)
     admin = commands.add_parser("create-admin", help="create the first county_admin (idempotent)")
     admin.add_argument("--username", required=True)
-    admin.add_argument("--password", default=os.environ.get("WENMING_ADMIN_PASSWORD"),
-                       help="or the WENMING_ADMIN_PASSWORD environment variable")
-    admin.add_argument("--database-url",
-                       default=os.environ.get("GATEWAY_DATABASE_URL") or os.environ.get("DATABASE_URL"))
+    admin.add_argument(
+        "--password",
+        default=os.environ.get("WENMING_ADMIN_PASSWORD"),
+        help="or the WENMING_ADMIN_PASSWORD environment variable",
+    )
+    admin.add_argument(
+        "--database-url", default=os.environ.get("GATEWAY_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    )
     args = parser.parse_args(argv)
     if not args.database_url or not args.password:
         parser.error("--database-url (or GATEWAY_DATABASE_URL) and --password are required")

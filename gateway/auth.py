@@ -2,9 +2,11 @@
 checked against the principal (a chassis `Actor`) taken from a verified token. The gateway
 checks roles; the owning service checks subtree scope authoritatively with the `actor` the
 gateway passes along with each command."""
+
 from services.chassis.actors import ROLES
 
 from .problems import forbidden, unauthorized
+
 
 class Public:
     """No token needed; an Authorization header is not even looked at."""

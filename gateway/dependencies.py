@@ -1,5 +1,6 @@
 """State one gateway process shares between its routes, event handlers and timers: the
 token verifier (and its cache), the login limiter and the centers read model."""
+
 import logging
 
 from nameko.extensions import DependencyProvider, SharedExtension

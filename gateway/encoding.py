@@ -1,4 +1,5 @@
 """The one JSON encoding of responses: compact UTF-8, Chinese left readable."""
+
 import json
 
 

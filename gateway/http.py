@@ -8,6 +8,7 @@ every RPC it makes) → JSON or problem+json, X-Request-Id, metrics.
 Everything nameko- and werkzeug-specific about HTTP lives here, so that another server can
 run the same declarations.
 """
+
 import json
 import re
 import uuid
@@ -84,7 +85,9 @@ class ApiWsgiApp(WsgiApp):
     def unmatched(self, environ, exc):
         if isinstance(exc, MethodNotAllowed):
             problem = Problem(
-                405, "http.method_not_allowed", "该资源不支持此 HTTP 方法",
+                405,
+                "http.method_not_allowed",
+                "该资源不支持此 HTTP 方法",
                 headers={"Allow": ", ".join(exc.valid_methods or ())},
             )
         elif isinstance(exc, NotFound):
@@ -124,7 +127,10 @@ class ApiRoute(HttpRequestHandler):
             call = self.prepare(request, request_id)
             event = Event()
             self.container.spawn_worker(
-                self, (call,), request.path_values, context_data={"request_id": request_id},
+                self,
+                (call,),
+                request.path_values,
+                context_data={"request_id": request_id},
                 handle_result=partial(self.handle_result, event),
             )
             reply = as_reply(event.wait())
@@ -137,8 +143,14 @@ class ApiRoute(HttpRequestHandler):
 
     def prepare(self, request, request_id):
         spec = self.spec
-        call = Call(request.method, request.path, request.headers, request.remote_addr, request_id,
-                    principal=self.authenticate(request))
+        call = Call(
+            request.method,
+            request.path,
+            request.headers,
+            request.remote_addr,
+            request_id,
+            principal=self.authenticate(request),
+        )
         spec.auth.check(call.principal)
         if spec.body is not None:
             call.data = load(spec.body, read_json(request), code="input.invalid")

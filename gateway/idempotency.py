@@ -3,6 +3,7 @@ a repeat with the same method, path and body gets the stored response back; a re
 different request is refused (422); a repeat while the first still runs gets 409.
 
 Responses with status >= 500 are not kept, so a retry after an outage runs again."""
+
 import hashlib
 import json
 import re
@@ -73,10 +74,14 @@ def begin(db, account_id, key, request_fingerprint, now=None):
                 uow.session.flush()
                 record = None
             if record is None:
-                uow.session.add(IdempotencyRecord(
-                    account_id=account_id, key=key, fingerprint=request_fingerprint,
-                    expires_at=now + TTL_SECONDS,
-                ))
+                uow.session.add(
+                    IdempotencyRecord(
+                        account_id=account_id,
+                        key=key,
+                        fingerprint=request_fingerprint,
+                        expires_at=now + TTL_SECONDS,
+                    )
+                )
                 return None
             if record.fingerprint != request_fingerprint:
                 raise Problem(422, "idempotency.key_reused", "该 Idempotency-Key 已用于另一个不同的请求")
@@ -100,15 +105,11 @@ def finish(db, account_id, key, status, content_type, body):
 def purge_expired(db, now=None):
     now = int(now if now is not None else time.time())
     with db.unit_of_work() as uow:
-        return uow.session.execute(
-            sa.delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= now)
-        ).rowcount
+        return uow.session.execute(sa.delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= now)).rowcount
 
 
 def _delete(account_id, key):
-    return sa.delete(IdempotencyRecord).where(
-        IdempotencyRecord.account_id == account_id, IdempotencyRecord.key == key
-    )
+    return sa.delete(IdempotencyRecord).where(IdempotencyRecord.account_id == account_id, IdempotencyRecord.key == key)
 
 
 def _in_flight():

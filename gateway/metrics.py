@@ -1,16 +1,20 @@
 """HTTP metrics by route template (never the raw path: ids would explode the label set) and
 status; the chassis' entrypoint metrics do not see statuses."""
+
 from prometheus_client import Counter, Histogram
 
 from services.chassis.metrics import LATENCY_BUCKETS
 
 HTTP_REQUESTS = Counter(
-    "wenming_http_requests", "HTTP requests by route template, method and status",
+    "wenming_http_requests",
+    "HTTP requests by route template, method and status",
     ["route", "method", "status"],
 )
 HTTP_LATENCY = Histogram(
-    "wenming_http_request_latency_seconds", "HTTP request latency by route template",
-    ["route", "method"], buckets=LATENCY_BUCKETS,
+    "wenming_http_request_latency_seconds",
+    "HTTP request latency by route template",
+    ["route", "method"],
+    buckets=LATENCY_BUCKETS,
 )
 
 _counters = {}  # label lookups cost more than the increment: keep the children

@@ -1,4 +1,5 @@
 """Bring the gateway database to the latest schema: `python -m gateway.migrate <url>`."""
+
 from services.chassis.migrations import cli, migrator
 
 upgrade = migrator(__file__)

@@ -1,4 +1,5 @@
 """The gateway's own tables: accounts and idempotency records."""
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 

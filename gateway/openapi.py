@@ -1,5 +1,6 @@
 """The OpenAPI 3.0 document, built from the route declarations (gateway.routing) and the
 marshmallow schemas they name: nothing about a route is written twice."""
+
 import re
 
 from apispec import APISpec
@@ -22,10 +23,14 @@ def schema_name(schema):
 
 def build(routes, title="Wenming API", version="1.0.0"):
     spec = APISpec(
-        title=title, version=version, openapi_version="3.0.3",
+        title=title,
+        version=version,
+        openapi_version="3.0.3",
         plugins=[MarshmallowPlugin(schema_name_resolver=schema_name)],
-        info={"description": "新时代文明实践云 — the county practice network's public API. "
-                             "Every error is application/problem+json (RFC 9457)."},
+        info={
+            "description": "新时代文明实践云 — the county practice network's public API. "
+            "Every error is application/problem+json (RFC 9457)."
+        },
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     spec.components.schema("Problem", schema=ProblemSchema)
@@ -43,17 +48,25 @@ def operation(route):
         {"in": "path", "name": name, "required": True, "schema": {"type": CONVERTER_TYPES.get(converter, "string")}}
         for converter, name in RULE_VARIABLE.findall(route.path)
     ]
-    parameters.append({
-        "in": "header", "name": "X-Request-Id", "required": False,
-        "description": "Echoed back; generated when absent or not ≤64 of [A-Za-z0-9_-].",
-        "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
-    })
+    parameters.append(
+        {
+            "in": "header",
+            "name": "X-Request-Id",
+            "required": False,
+            "description": "Echoed back; generated when absent or not ≤64 of [A-Za-z0-9_-].",
+            "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
+        }
+    )
     if route.idempotent:
-        parameters.append({
-            "in": "header", "name": "Idempotency-Key", "required": False,
-            "description": "Replays the stored response for 24 h when the same request is repeated.",
-            "schema": {"type": "string", "maxLength": 255},
-        })
+        parameters.append(
+            {
+                "in": "header",
+                "name": "Idempotency-Key",
+                "required": False,
+                "description": "Replays the stored response for 24 h when the same request is repeated.",
+                "schema": {"type": "string", "maxLength": 255},
+            }
+        )
     if route.query is not None:
         parameters.append({"in": "query", "schema": route.query})
     op = {

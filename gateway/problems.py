@@ -1,6 +1,7 @@
 """RFC 9457 problem details: one exception type for HTTP-level failures and one mapping from
 any exception (chassis errors included) to a problem, so every error leaves the gateway as
 `application/problem+json` with a stable `code`."""
+
 import logging
 
 from services.chassis.errors import WenmingError
@@ -78,4 +79,3 @@ def render(problem, request_id, instance=None):
     if instance:
         body["instance"] = instance
     return body
-

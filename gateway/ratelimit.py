@@ -3,6 +3,7 @@ token per failed attempt, so a user who types the right password is never held u
 
 Per process: with N gateway replicas a guesser gets up to N times the budget, which still
 stops password guessing at the edge without a shared store."""
+
 import math
 import time
 

@@ -3,6 +3,7 @@
 Filled from `centers.snapshot()`, kept current by `center.*` events and healed by a periodic
 resync. Updates may arrive in any order and more than once: a center is replaced only by a
 higher `version`. Each entry keeps its JSON encoding so that a read only copies bytes."""
+
 import time
 
 from .encoding import encode

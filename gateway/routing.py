@@ -15,6 +15,7 @@ in `calls`, and the gateway's own state) and a `Call` (the request as the checks
 and returns a JSON-able value or a `Reply`. gateway/http.py runs the table on a server;
 gateway/openapi.py documents it.
 """
+
 from dataclasses import dataclass, field
 
 from . import problems
@@ -61,10 +62,18 @@ class RouteTable:
 
     def route(self, method, path, *, auth, summary, tag=None, calls=None, **options):
         def declare(handler):
-            self.specs.append(RouteSpec(
-                method, path, auth, summary, tag or self.tag, handler,
-                calls=self.calls if calls is None else tuple(calls), **options,
-            ))
+            self.specs.append(
+                RouteSpec(
+                    method,
+                    path,
+                    auth,
+                    summary,
+                    tag or self.tag,
+                    handler,
+                    calls=self.calls if calls is None else tuple(calls),
+                    **options,
+                )
+            )
             return handler
 
         return declare
@@ -120,8 +129,10 @@ def as_reply(result):
 
 def problem_reply(problem, request_id, instance=None):
     return Reply(
-        problem.status, problems.render(problem, request_id, instance),
-        dict(problem.headers), problems.CONTENT_TYPE,
+        problem.status,
+        problems.render(problem, request_id, instance),
+        dict(problem.headers),
+        problems.CONTENT_TYPE,
     )
 
 
@@ -144,4 +155,3 @@ class Edge:
         if service not in self._spec.calls:
             raise LookupError(f"route {self._spec.name} calls {service!r} without declaring it in `calls`")
         return self._proxies(service)
-

@@ -1,5 +1,6 @@
 """The gateway's own HTTP payloads: tokens, accounts and problems. The payloads of the
 services come from their `contract` modules (one definition, two uses)."""
+
 from marshmallow import fields, validate
 
 from services.chassis.actors import ROLES
@@ -24,14 +25,15 @@ class TokenSchema(StrictSchema):
 class AccountCreateSchema(StrictSchema):
     username = fields.String(required=True, validate=USERNAME)
     password = fields.String(
-        required=True, load_only=True,
-        validate=validate.Length(
-            PASSWORD_MIN_LENGTH, 256, error=f"密码长度必须在 {PASSWORD_MIN_LENGTH} 到 256 之间。"
-        ),
+        required=True,
+        load_only=True,
+        validate=validate.Length(PASSWORD_MIN_LENGTH, 256, error=f"密码长度必须在 {PASSWORD_MIN_LENGTH} 到 256 之间。"),
     )
     role = fields.String(required=True, validate=validate.OneOf(ROLES, error="必须是 {choices} 之一。"))
     scope_center_id = fields.Integer(
-        strict=True, allow_none=True, load_default=None,
+        strict=True,
+        allow_none=True,
+        load_default=None,
         validate=validate.Range(min=1, error="必须是正整数。"),
         metadata={"description": "The center whose subtree the account works in; required for center_admin."},
     )
@@ -48,7 +50,6 @@ class AccountSchema(StrictSchema):
     created_at = fields.DateTime()
 
 
-
 class ProblemSchema(StrictSchema):
     """RFC 9457 problem details, the body of every error response."""
 
@@ -58,9 +59,9 @@ class ProblemSchema(StrictSchema):
     detail = fields.String(metadata={"description": "Human-readable explanation (zh-CN)."})
     code = fields.String(metadata={"description": "Stable, dotted identifier, e.g. `center.code_taken`."})
     errors = fields.Dict(
-        keys=fields.String(), values=fields.List(fields.String()),
+        keys=fields.String(),
+        values=fields.List(fields.String()),
         metadata={"description": "Messages per input field (dotted paths for nested fields)."},
     )
     request_id = fields.String(metadata={"description": "Also in the X-Request-Id header."})
     instance = fields.String()
-

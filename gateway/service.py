@@ -4,6 +4,7 @@ The routes come from gateway/routes (one module per backend) and are bound here 
 entrypoints (gateway.http), each backend they call becoming an RPC dependency with a
 deadline. What stays in this class is the gateway's own housekeeping: the centers read
 model's feed and the purge of expired idempotency keys."""
+
 import logging
 
 from nameko.events import BROADCAST, event_handler

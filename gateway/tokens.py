@@ -1,5 +1,6 @@
 """JWT access tokens (HS256) and a bounded cache of verified tokens, so that the read path
 pays for a dict lookup instead of an HMAC and claim checks on every request."""
+
 import secrets
 import time
 from collections import OrderedDict
@@ -71,7 +72,11 @@ class Tokens:
     def _decode(self, token):
         try:
             claims = jwt.decode(
-                token, self._secret, algorithms=ALGORITHMS, audience=AUDIENCE, issuer=ISSUER,
+                token,
+                self._secret,
+                algorithms=ALGORITHMS,
+                audience=AUDIENCE,
+                issuer=ISSUER,
                 options={"require": ["exp", "iss", "aud", "sub"]},
             )
         except jwt.ExpiredSignatureError:

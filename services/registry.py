@@ -5,6 +5,7 @@ and migrations from `SERVICES`.
 Plain data on purpose: reading it imports no service and not nameko, so a generator or
 a test can use it without starting anything.
 """
+
 from dataclasses import dataclass
 
 

@@ -6,6 +6,7 @@ Tests are grouped by layer, one folder each, and marked after it: `unit` (pure, 
 or database: `make test-unit`), `integration` (services in-process on the real broker and
 databases), `e2e` (the system as separate processes), `faults`.
 """
+
 import eventlet
 
 eventlet.monkey_patch()  # nameko's pytest plugin no longer does this (ARCHITECTURE.md pitfalls)

@@ -20,6 +20,7 @@ The end-to-end tests and the benchmark drive the same code through `System`, imp
 the repository root as `deploy.local.launcher` (a namespace package: deploy/ is not
 installed).
 """
+
 import json
 import logging
 import os
@@ -128,8 +129,13 @@ def ensure_broker(uri, autostart, say):
     if not (autostart and local and shutil.which("rabbitmq-server")):
         raise LaunchError(broker_help(uri, f"nothing listens on {host}:{port}"))
     say("RabbitMQ is down; starting the local one with `rabbitmq-server -detached` ...")
-    subprocess.run(["rabbitmq-server", "-detached"], check=False, timeout=COMMAND_TIMEOUT,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        ["rabbitmq-server", "-detached"],
+        check=False,
+        timeout=COMMAND_TIMEOUT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + START_TIMEOUT
     reason = "it did not start"
     while time.monotonic() < deadline:
@@ -144,9 +150,11 @@ def ensure_broker(uri, autostart, say):
 
 def check_port_free(host, port, what):
     if port and port_open(host, port, timeout=0.5):
-        raise LaunchError(f"{host}:{port} ({what}) is already in use: another Wenming running?"
-                          " Stop it, or choose other ports (WEB_SERVER_ADDRESS,"
-                          " <NAME>_METRICS_PORT).")
+        raise LaunchError(
+            f"{host}:{port} ({what}) is already in use: another Wenming running?"
+            " Stop it, or choose other ports (WEB_SERVER_ADDRESS,"
+            " <NAME>_METRICS_PORT)."
+        )
 
 
 def stop_process(name, process, say):
@@ -204,9 +212,20 @@ def per_service(defaults, given, argument):
 class System:
     """The services of one Wenming installation, each a child process of this one."""
 
-    def __init__(self, data_dir, *, amqp_uri=DEFAULT_AMQP_URI, host="127.0.0.1",
-                 http_ports=None, metrics_ports=None, database_urls=None, env=None,
-                 broker_autostart=True, seed=True, say=None):
+    def __init__(
+        self,
+        data_dir,
+        *,
+        amqp_uri=DEFAULT_AMQP_URI,
+        host="127.0.0.1",
+        http_ports=None,
+        metrics_ports=None,
+        database_urls=None,
+        env=None,
+        broker_autostart=True,
+        seed=True,
+        say=None,
+    ):
         """`http_ports`, `metrics_ports`, `database_urls`: {service name: value} for the
         services that differ from the registry (ports) or from SQLite in `data_dir`."""
         self.data_dir = Path(data_dir).resolve()
@@ -214,15 +233,20 @@ class System:
         self.amqp_uri = amqp_uri
         self.host = host
         self.http_ports = per_service(
-            {service.name: service.http_port for service in SERVICES if service.http_port},
-            http_ports, "http_ports")
+            {service.name: service.http_port for service in SERVICES if service.http_port}, http_ports, "http_ports"
+        )
         self.metrics_ports = per_service(
-            {service.name: service.metrics_port for service in SERVICES}, metrics_ports,
-            "metrics_ports")
+            {service.name: service.metrics_port for service in SERVICES}, metrics_ports, "metrics_ports"
+        )
         self.database_urls = per_service(
-            {service.name: f"sqlite:///{self.data_dir / f'{service.name}.db'}"
-             for service in SERVICES if service.has_database},
-            database_urls, "database_urls")
+            {
+                service.name: f"sqlite:///{self.data_dir / f'{service.name}.db'}"
+                for service in SERVICES
+                if service.has_database
+            },
+            database_urls,
+            "database_urls",
+        )
         self.extra_env = dict(env or {})
         self.broker_autostart = broker_autostart
         self.seed_demo = seed
@@ -278,8 +302,14 @@ class System:
     def _command(self, what, *args, env=None):
         """Run a one-shot `python -m ...` command of the project; LaunchError when it fails."""
         try:
-            result = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env={**self._env(), **(env or {})},
-                                    capture_output=True, text=True, timeout=COMMAND_TIMEOUT)
+            result = subprocess.run(
+                [sys.executable, "-m", *args],
+                cwd=ROOT,
+                env={**self._env(), **(env or {})},
+                capture_output=True,
+                text=True,
+                timeout=COMMAND_TIMEOUT,
+            )
         except subprocess.TimeoutExpired:
             raise LaunchError(f"{what}: no result after {COMMAND_TIMEOUT} s") from None
         if result.returncode != 0:
@@ -300,18 +330,23 @@ class System:
             self.say("Migrating databases ...")
             for service in SERVICES:
                 if service.has_database:
-                    self._command(f"{service.name} migration", service.migrations,
-                                  self.database_urls[service.name])
+                    self._command(f"{service.name} migration", service.migrations, self.database_urls[service.name])
             # the password travels in the environment: a command line is visible to every process
-            self._command("demo admin", "gateway.accounts", "create-admin",
-                          "--username", DEMO_USERNAME, "--database-url", self.database_urls[GATEWAY],
-                          env={"WENMING_ADMIN_PASSWORD": DEMO_PASSWORD})
+            self._command(
+                "demo admin",
+                "gateway.accounts",
+                "create-admin",
+                "--username",
+                DEMO_USERNAME,
+                "--database-url",
+                self.database_urls[GATEWAY],
+                env={"WENMING_ADMIN_PASSWORD": DEMO_PASSWORD},
+            )
             for service in SERVICES:
                 self._start_service(service)
                 if service.name == SEED_SERVICE and self.seed_demo:
                     created = self.seed()
-                    self.say(f"Demo data: {created} centers created"
-                             f"{'' if created else ' (already seeded)'}.")
+                    self.say(f"Demo data: {created} centers created{'' if created else ' (already seeded)'}.")
         except BaseException:
             self.stop()
             raise
@@ -320,26 +355,28 @@ class System:
         name = service.name
         with open(self.log_file(name), "ab") as log:
             process = self.processes[name] = subprocess.Popen(
-                [sys.executable, "-m", "nameko", "run", "--config", str(CONFIG_FILE),
-                 service.entrypoint],
-                cwd=ROOT, env=self._service_env(service), stdin=subprocess.DEVNULL, stdout=log,
+                [sys.executable, "-m", "nameko", "run", "--config", str(CONFIG_FILE), service.entrypoint],
+                cwd=ROOT,
+                env=self._service_env(service),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # Ctrl-C reaches the launcher, which stops them in order
             )
         self.say(f"Started {name} (pid {process.pid}, log {self.log_file(name)}).")
         ready_url = f"http://{self.host}:{self.metrics_ports[name]}/readyz"
-        self._wait_until(f"{name} readiness ({ready_url})", name,
-                         lambda: http_status(ready_url) == 200)
+        self._wait_until(f"{name} readiness ({ready_url})", name, lambda: http_status(ready_url) == 200)
         if name in self.http_ports:
-            self._wait_until(f"{name} HTTP", name,
-                             lambda: http_status(self.http_url(name) + "/") is not None)
+            self._wait_until(f"{name} HTTP", name, lambda: http_status(self.http_url(name) + "/") is not None)
 
     def _wait_until(self, what, service, ready):
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.processes[service].poll() is not None:
-                raise LaunchError(f"{service} exited with {self.processes[service].returncode}"
-                                  f" while starting.\n{self.log_tail(service)}")
+                raise LaunchError(
+                    f"{service} exited with {self.processes[service].returncode}"
+                    f" while starting.\n{self.log_tail(service)}"
+                )
             if ready():
                 return
             time.sleep(0.3)
@@ -401,10 +438,16 @@ def system_from_environment():
         amqp_uri=os.environ.get("AMQP_URI", DEFAULT_AMQP_URI),
         host=host,
         http_ports={GATEWAY: int(port)},
-        metrics_ports={service.name: int(os.environ[service.metrics_port_env])
-                       for service in SERVICES if os.environ.get(service.metrics_port_env)},
-        database_urls={service.name: os.environ[service.database_url_env]
-                       for service in SERVICES if os.environ.get(service.database_url_env)},
+        metrics_ports={
+            service.name: int(os.environ[service.metrics_port_env])
+            for service in SERVICES
+            if os.environ.get(service.metrics_port_env)
+        },
+        database_urls={
+            service.name: os.environ[service.database_url_env]
+            for service in SERVICES
+            if os.environ.get(service.database_url_env)
+        },
         broker_autostart=os.environ.get("WENMING_BROKER_AUTOSTART", "1") != "0",
     )
 
@@ -412,8 +455,9 @@ def system_from_environment():
 def banner(system):
     token_body = json.dumps({"username": DEMO_USERNAME, "password": DEMO_PASSWORD})
     width = max(len(service.name) for service in SERVICES)
-    metrics = "\n            ".join(f"{service.name:<{width}}  {system.metrics_url(service.name)}"
-                                    for service in SERVICES)
+    metrics = "\n            ".join(
+        f"{service.name:<{width}}  {system.metrics_url(service.name)}" for service in SERVICES
+    )
     logs = ", ".join(str(system.log_file(service.name)) for service in SERVICES)
     return f"""
 Wenming is running.
@@ -444,8 +488,10 @@ def main():
         system.start()
         print(banner(system), flush=True)
         died = system.wait()
-        print(f"\n{died} exited with {system.processes[died].returncode}; stopping the rest.\n"
-              f"{system.log_tail(died)}", file=sys.stderr)
+        print(
+            f"\n{died} exited with {system.processes[died].returncode}; stopping the rest.\n{system.log_tail(died)}",
+            file=sys.stderr,
+        )
         return 1
     except LaunchError as exc:
         print(f"\nWenming did not start: {exc}", file=sys.stderr)

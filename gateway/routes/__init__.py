@@ -1,5 +1,6 @@
 """Every route of the gateway: one module per backend, each with a `routes` table
 (gateway.routing.RouteTable). A new module here is picked up without further wiring."""
+
 import importlib
 import pkgutil
 

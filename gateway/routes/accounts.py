@@ -1,6 +1,7 @@
 """Tokens and accounts. The gateway keeps the accounts for now; whether a new account's
 scope lies inside its creator's subtree is asked of the centers service, which owns the
 tree (a read model may be stale, so it never decides authorization)."""
+
 from services.chassis.actors import ADMIN_ROLES, CENTER_ADMIN
 from services.chassis.errors import InvalidInput, NotFound
 
@@ -12,8 +13,15 @@ from ..schemas import AccountCreateSchema, AccountSchema, TokenRequestSchema, To
 routes = RouteTable(tag="auth")
 
 
-@routes.route("POST", "/api/v1/auth/token", auth=Public(), summary="Exchange username and password for a JWT",
-              body=TokenRequestSchema(), response=TokenSchema(), errors=(401, 429))
+@routes.route(
+    "POST",
+    "/api/v1/auth/token",
+    auth=Public(),
+    summary="Exchange username and password for a JWT",
+    body=TokenRequestSchema(),
+    response=TokenSchema(),
+    errors=(401, 429),
+)
 def issue_token(edge, call):
     shared = edge.shared
     return accounts.issue_token(edge.db, shared.tokens, shared.login_limiter, call.data, call.client_address)
@@ -24,8 +32,17 @@ def me(edge, call):
     return accounts.current(edge.db, call.principal)
 
 
-@routes.route("POST", "/api/v1/accounts", auth=Roles(*ADMIN_ROLES), summary="Create an account",
-              body=AccountCreateSchema(), response=AccountSchema(), status=201, errors=(409,), calls=("centers",))
+@routes.route(
+    "POST",
+    "/api/v1/accounts",
+    auth=Roles(*ADMIN_ROLES),
+    summary="Create an account",
+    body=AccountCreateSchema(),
+    response=AccountSchema(),
+    status=201,
+    errors=(409,),
+    calls=("centers",),
+)
 def create_account(edge, call):
     creator, scope = call.principal, call.data["scope_center_id"]
     within = None

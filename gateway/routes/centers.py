@@ -2,11 +2,21 @@
 every write goes to the centers service with the validated body and the caller as `actor`,
 and the center it returns is applied to the read model at once (read-your-writes on this
 replica). The centers service decides scope; the gateway checks only roles."""
+
 import re
 
 from services.centers.contract import (
-    CenterCreateSchema, CenterListQuerySchema, CenterPageSchema, CenterSchema, CenterUpdateSchema,
-    MoveSchema, StatsSchema, StatusSchema, SubtreeCenterSchema, VenueCreateSchema, VenueSchema,
+    CenterCreateSchema,
+    CenterListQuerySchema,
+    CenterPageSchema,
+    CenterSchema,
+    CenterUpdateSchema,
+    MoveSchema,
+    StatsSchema,
+    StatusSchema,
+    SubtreeCenterSchema,
+    VenueCreateSchema,
+    VenueSchema,
     VenueUpdateSchema,
 )
 from services.chassis.actors import ADMIN_ROLES
@@ -27,23 +37,31 @@ routes = RouteTable(tag="centers", calls=("centers",))
 
 # -- centers ---------------------------------------------------------------------------------
 
-@routes.route("GET", CENTERS, auth=READ, summary="List centers", query=CenterListQuerySchema(),
-              response=CenterPageSchema())
+
+@routes.route(
+    "GET", CENTERS, auth=READ, summary="List centers", query=CenterListQuerySchema(), response=CenterPageSchema()
+)
 def list_centers(edge, call):
     filters = dict(call.query)
     page, page_size = filters.pop("page"), filters.pop("page_size")
     return edge.rpc("centers").list_centers(filters, page, page_size)
 
 
-@routes.route("POST", CENTERS, auth=WRITE, summary="Create a center", body=CenterCreateSchema(),
-              response=CenterSchema(), status=201)
+@routes.route(
+    "POST",
+    CENTERS,
+    auth=WRITE,
+    summary="Create a center",
+    body=CenterCreateSchema(),
+    response=CenterSchema(),
+    status=201,
+)
 def create_center(edge, call):
     center = edge.rpc("centers").create_center(call.payload, call.principal.as_payload())
     return written(edge.read_model, center, status=201)
 
 
-@routes.route("GET", CENTER, auth=READ, summary="One center (served from the read model)",
-              response=CenterSchema())
+@routes.route("GET", CENTER, auth=READ, summary="One center (served from the read model)", response=CenterSchema())
 def get_center(edge, call, center_id):
     read_model = edge.read_model
     encoded = read_model.get_encoded(center_id)
@@ -53,36 +71,67 @@ def get_center(edge, call, center_id):
     return Reply(200, encoded, {"ETag": _etag(read_model.get(center_id))})
 
 
-@routes.route("PATCH", CENTER, auth=WRITE, summary='Change a center; If-Match: "<version>" guards it',
-              body=CenterUpdateSchema(), response=CenterSchema(), errors=(400, 409))
+@routes.route(
+    "PATCH",
+    CENTER,
+    auth=WRITE,
+    summary='Change a center; If-Match: "<version>" guards it',
+    body=CenterUpdateSchema(),
+    response=CenterSchema(),
+    errors=(400, 409),
+)
 def update_center(edge, call, center_id):
     expected = expected_version(call.headers.get("If-Match"))
     center = edge.rpc("centers").update_center(center_id, call.payload, call.principal.as_payload(), expected)
     return written(edge.read_model, center)
 
 
-@routes.route("POST", CENTER + "/move", auth=WRITE, summary="Move a center under a new parent",
-              body=MoveSchema(), response=CenterSchema())
+@routes.route(
+    "POST",
+    CENTER + "/move",
+    auth=WRITE,
+    summary="Move a center under a new parent",
+    body=MoveSchema(),
+    response=CenterSchema(),
+)
 def move_center(edge, call, center_id):
     center = edge.rpc("centers").move_center(center_id, call.payload, call.principal.as_payload())
     return written(edge.read_model, center)
 
 
-@routes.route("POST", CENTER + "/status", auth=WRITE, summary="Activate, suspend or close a center",
-              body=StatusSchema(), response=CenterSchema())
+@routes.route(
+    "POST",
+    CENTER + "/status",
+    auth=WRITE,
+    summary="Activate, suspend or close a center",
+    body=StatusSchema(),
+    response=CenterSchema(),
+)
 def set_center_status(edge, call, center_id):
     center = edge.rpc("centers").set_status(center_id, call.payload, call.principal.as_payload())
     return written(edge.read_model, center)
 
 
-@routes.route("GET", CENTER + "/subtree", auth=READ, summary="The center and everything below it",
-              response=SubtreeCenterSchema(), many=True)
+@routes.route(
+    "GET",
+    CENTER + "/subtree",
+    auth=READ,
+    summary="The center and everything below it",
+    response=SubtreeCenterSchema(),
+    many=True,
+)
 def get_subtree(edge, call, center_id):
     return edge.rpc("centers").get_subtree(center_id)
 
 
-@routes.route("GET", CENTER + "/ancestors", auth=READ, summary="Centers from the root down to the parent",
-              response=CenterSchema(), many=True)
+@routes.route(
+    "GET",
+    CENTER + "/ancestors",
+    auth=READ,
+    summary="Centers from the root down to the parent",
+    response=CenterSchema(),
+    many=True,
+)
 def get_ancestors(edge, call, center_id):
     read_model = edge.read_model
     if read_model.get(center_id) is not None:
@@ -99,14 +148,24 @@ def get_stats(edge, call, center_id):
 
 # -- venues ----------------------------------------------------------------------------------
 
-@routes.route("GET", CENTER + "/venues", auth=READ, tag="venues", summary="Venues of a center",
-              response=VenueSchema(), many=True)
+
+@routes.route(
+    "GET", CENTER + "/venues", auth=READ, tag="venues", summary="Venues of a center", response=VenueSchema(), many=True
+)
 def list_venues(edge, call, center_id):
     return edge.rpc("centers").list_venues(center_id)
 
 
-@routes.route("POST", CENTER + "/venues", auth=WRITE, tag="venues", summary="Add a venue", body=VenueCreateSchema(),
-              response=VenueSchema(), status=201)
+@routes.route(
+    "POST",
+    CENTER + "/venues",
+    auth=WRITE,
+    tag="venues",
+    summary="Add a venue",
+    body=VenueCreateSchema(),
+    response=VenueSchema(),
+    status=201,
+)
 def add_venue(edge, call, center_id):
     venue = edge.rpc("centers").add_venue(center_id, call.payload, call.principal.as_payload())
     return Reply(201, venue, {"Location": f"{VENUES}/{venue['id']}"})
@@ -117,8 +176,16 @@ def get_venue(edge, call, venue_id):
     return edge.rpc("centers").get_venue(venue_id)
 
 
-@routes.route("PATCH", VENUE, auth=WRITE, tag="venues", summary="Change a venue", body=VenueUpdateSchema(),
-              response=VenueSchema(), errors=(409,))
+@routes.route(
+    "PATCH",
+    VENUE,
+    auth=WRITE,
+    tag="venues",
+    summary="Change a venue",
+    body=VenueUpdateSchema(),
+    response=VenueSchema(),
+    errors=(409,),
+)
 def update_venue(edge, call, venue_id):
     return edge.rpc("centers").update_venue(venue_id, call.payload, call.principal.as_payload())
 
@@ -130,6 +197,7 @@ def remove_venue(edge, call, venue_id):
 
 
 # -- helpers ---------------------------------------------------------------------------------
+
 
 def written(read_model, center, status=200):
     """The reply to a command that returns a center, after applying it locally."""

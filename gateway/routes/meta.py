@@ -1,4 +1,5 @@
 """The API's description of itself."""
+
 import functools
 
 from .. import openapi

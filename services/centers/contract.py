@@ -11,10 +11,19 @@ Events travel as CloudEvents (docs/chassis.md "Events") on the topic exchange
 so every schema allows additional properties; a breaking change is a new schema version.
 Human-readable: docs/centers-rpc.md and docs/events.md.
 """
+
 from marshmallow import fields, validate
 
 from services.chassis.schemas import (
-    PartialSchema, StrictSchema, Text, Whole, at_least_zero, described, id_field, length, one_of,
+    PartialSchema,
+    StrictSchema,
+    Text,
+    Whole,
+    at_least_zero,
+    described,
+    id_field,
+    length,
+    one_of,
 )
 
 SERVICE = "centers"
@@ -25,6 +34,7 @@ PLATFORMS = ("theory", "education", "culture", "science", "health")
 VENUE_KINDS = ("legal_aid", "culture", "lecture", "science", "ethics_hall", "other")
 
 # --- RPC payloads ---------------------------------------------------------------------------
+
 
 class Platforms(fields.List):
     """The five platforms (五大平台) a center serves: duplicates dropped, in canonical order."""
@@ -47,9 +57,7 @@ class HeadSchema(StrictSchema):
 
 class ManagerSchema(StrictSchema):
     name = Text(required=True, validate=length(1, 50), **described("Name of the manager (专管员)."))
-    phone = Text(
-        allow_none=True, load_default=None, validate=_PHONE, **described("Contact phone (private data).")
-    )
+    phone = Text(allow_none=True, load_default=None, validate=_PHONE, **described("Contact phone (private data)."))
 
 
 class CenterUpdateSchema(PartialSchema):
@@ -59,21 +67,23 @@ class CenterUpdateSchema(PartialSchema):
     name = Text(validate=length(1, 100), **described("Name, e.g. 东阳镇新时代文明实践所."))
     address = Text(allow_none=True, validate=length(1, 200), **described("Street address."))
     longitude = fields.Float(
-        allow_none=True, validate=validate.Range(-180, 180, error="经度必须在 -180 到 180 之间。"),
+        allow_none=True,
+        validate=validate.Range(-180, 180, error="经度必须在 -180 到 180 之间。"),
         **described("WGS-84 longitude; set together with latitude."),
     )
     latitude = fields.Float(
-        allow_none=True, validate=validate.Range(-90, 90, error="纬度必须在 -90 到 90 之间。"),
+        allow_none=True,
+        validate=validate.Range(-90, 90, error="纬度必须在 -90 到 90 之间。"),
         **described("WGS-84 latitude; set together with longitude."),
     )
-    floor_area_m2 = fields.Float(
-        allow_none=True, validate=at_least_zero(), **described("Floor area in square metres.")
-    )
+    floor_area_m2 = fields.Float(allow_none=True, validate=at_least_zero(), **described("Floor area in square metres."))
     households_served = fields.Integer(
         strict=True, allow_none=True, validate=at_least_zero(), **described("Households served.")
     )
     residents_served = fields.Integer(
-        strict=True, allow_none=True, validate=at_least_zero(),
+        strict=True,
+        allow_none=True,
+        validate=at_least_zero(),
         **described("Residents served; not fewer than households served."),
     )
     head = Whole(HeadSchema, allow_none=True, **described("The head (所长/站长)."))
@@ -93,7 +103,8 @@ class CenterCreateSchema(CenterUpdateSchema):
     code = Text(required=True, validate=_CODE, **described("Unique code, [A-Za-z0-9-]{2,40}."))
     name = Text(required=True, validate=length(1, 100), **described("Name, e.g. 东阳镇新时代文明实践所."))
     level = fields.String(
-        required=True, validate=one_of(LEVELS),
+        required=True,
+        validate=one_of(LEVELS),
         **described("center (county) → institute (town) → station (village) → point."),
     )
     parent_id = id_field("Parent center; null only for a county center.", allow_none=True, load_default=None)
@@ -121,7 +132,9 @@ class MoveSchema(StrictSchema):
 class StatusSchema(StrictSchema):
     status = fields.String(required=True, validate=one_of(STATUSES), **described(", ".join(STATUSES) + "."))
     reason = Text(
-        allow_none=True, load_default=None, validate=validate.Length(max=200, error="原因最多 200 字。"),
+        allow_none=True,
+        load_default=None,
+        validate=validate.Length(max=200, error="原因最多 200 字。"),
         **described("Required unless the status is active."),
     )
 
@@ -129,17 +142,13 @@ class StatusSchema(StrictSchema):
 class VenueUpdateSchema(PartialSchema):
     name = Text(validate=length(1, 100), **described("Name, e.g. 法律援助室."))
     kind = fields.String(validate=one_of(VENUE_KINDS), **described(", ".join(VENUE_KINDS) + "."))
-    capacity = fields.Integer(
-        strict=True, allow_none=True, validate=at_least_zero(), **described("Seats.")
-    )
+    capacity = fields.Integer(strict=True, allow_none=True, validate=at_least_zero(), **described("Seats."))
     area_m2 = fields.Float(allow_none=True, validate=at_least_zero(), **described("Area in m²."))
 
 
 class VenueCreateSchema(VenueUpdateSchema):
     name = Text(required=True, validate=length(1, 100), **described("Name, e.g. 法律援助室."))
-    kind = fields.String(
-        required=True, validate=one_of(VENUE_KINDS), **described(", ".join(VENUE_KINDS) + ".")
-    )
+    kind = fields.String(required=True, validate=one_of(VENUE_KINDS), **described(", ".join(VENUE_KINDS) + "."))
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("partial", False)
@@ -166,7 +175,8 @@ class CenterListQuerySchema(StrictSchema):
         load_default=1, validate=validate.Range(min=1, error="必须是正整数。"), **described("From 1.")
     )
     page_size = fields.Integer(
-        load_default=20, validate=validate.Range(1, 200, error="必须在 1 到 200 之间。"),
+        load_default=20,
+        validate=validate.Range(1, 200, error="必须在 1 到 200 之间。"),
         **described("1 to 200; 20 by default."),
     )
 
@@ -189,7 +199,8 @@ class SubtreeCenterSchema(CenterSchema):
 class StatsSchema(StrictSchema):
     center_id = fields.Integer(**described("The subtree root."))
     count_by_level = fields.Dict(
-        keys=fields.String(), values=fields.Integer(),
+        keys=fields.String(),
+        values=fields.Integer(),
         **described("Open (active or suspended) centers per level, the root included."),
     )
     households_served = fields.Integer(**described("Sum over open centers."))
@@ -243,11 +254,13 @@ CENTER_PROPERTIES = {
     "floor_area_m2": _nullable(_AREA),
     "households_served": _nullable(_COUNT),
     "residents_served": _nullable(_COUNT),
-    "head": _nullable({
-        "type": "object",
-        "properties": {"name": _TEXT, "title": _TEXT},
-        "required": ["name", "title"],
-    }),
+    "head": _nullable(
+        {
+            "type": "object",
+            "properties": {"name": _TEXT, "title": _TEXT},
+            "required": ["name", "title"],
+        }
+    ),
     "managers": {
         "type": "array",
         "maxItems": 5,

@@ -5,11 +5,19 @@ A center is seen here as a `Node`: its id, parent, level, status and materialize
 question a string question, so the rules need no tree walk and no database:
 "is X inside S's subtree?" is "does X's path contain /S/?".
 """
+
 from dataclasses import dataclass, field
 
 from services.centers.contract import (
-    CENTER_CREATED, CENTER_MOVED, CENTER_STATUS_CHANGED, CENTER_UPDATED, LEVELS, STATUSES, VENUE_ADDED,
-    VENUE_REMOVED, VENUE_UPDATED,
+    CENTER_CREATED,
+    CENTER_MOVED,
+    CENTER_STATUS_CHANGED,
+    CENTER_UPDATED,
+    LEVELS,
+    STATUSES,
+    VENUE_ADDED,
+    VENUE_REMOVED,
+    VENUE_UPDATED,
 )
 from services.chassis.actors import CENTER_ADMIN, COUNTY_ADMIN
 from services.chassis.errors import Conflict, InvalidInput, PermissionDenied
@@ -159,9 +167,7 @@ def status_change(current_status, current_reason, new_status, reason):
     Re-sending the same status and reason is a no-op, so that retries are harmless.
     """
     if new_status not in STATUSES:
-        raise InvalidInput(
-            "center.status_invalid", "状态无效。", {"status": [f"必须是 {', '.join(STATUSES)} 之一。"]}
-        )
+        raise InvalidInput("center.status_invalid", "状态无效。", {"status": [f"必须是 {', '.join(STATUSES)} 之一。"]})
     reason = (reason or "").strip() or None
     if new_status == "active":
         reason = None
@@ -212,8 +218,7 @@ def create_center(actor, values, parent, now):
     authorize_create(actor, parent)
     check_parent(values["level"], parent)
     check_center_fields(values, now.date())
-    state = {**values, "status": "active", "status_reason": None, "version": 1,
-             "created_at": now, "updated_at": now}
+    state = {**values, "status": "active", "status_reason": None, "version": 1, "created_at": now, "updated_at": now}
     return Change(state, (Event(CENTER_CREATED),))
 
 
@@ -243,7 +248,7 @@ def set_status(actor, center, status, reason, now):
     change = status_change(center["status"], center["status_reason"], status, reason)
     if change is None:
         return None
-    changed = dict(zip(("status", "status_reason"), change))
+    changed = dict(zip(("status", "status_reason"), change, strict=True))
     event = Event(CENTER_STATUS_CHANGED, {"previous_status": center["status"]})
     return _center_change(center, changed, now, event)
 

@@ -1,4 +1,5 @@
 """Bring the centers database to the latest schema: `python -m services.centers.migrate <url>`."""
+
 from services.chassis.migrations import cli, migrator
 
 upgrade = migrator(__file__)

@@ -2,6 +2,7 @@
 
 Functions take a SQLAlchemy session from the chassis (unit of work or read session).
 """
+
 import sqlalchemy as sa
 
 from services.centers import domain
@@ -91,8 +92,7 @@ def list_centers(session, filters, page, page_size):
         conditions.append(_within(root))
     total = session.scalar(sa.select(sa.func.count()).select_from(Center).where(*conditions))
     items = session.scalars(
-        sa.select(Center).where(*conditions).order_by(Center.id)
-        .offset((page - 1) * page_size).limit(page_size)
+        sa.select(Center).where(*conditions).order_by(Center.id).offset((page - 1) * page_size).limit(page_size)
     ).all()
     return items, total
 

@@ -4,10 +4,20 @@ Entrypoints only. A command is get → domain → save → commit: load and chec
 read the rows it concerns, let the domain (plain Python) decide the new state and the
 events, write both in one unit of work. The contract is docs/centers-rpc.md.
 """
-from services.centers import domain, repository as repo
+
+from services.centers import domain
+from services.centers import repository as repo
 from services.centers.contract import (
-    CenterCreateSchema, CenterListQuerySchema, CenterSchema, CenterUpdateSchema, MoveSchema,
-    StatsSchema, StatusSchema, VenueCreateSchema, VenueSchema, VenueUpdateSchema,
+    CenterCreateSchema,
+    CenterListQuerySchema,
+    CenterSchema,
+    CenterUpdateSchema,
+    MoveSchema,
+    StatsSchema,
+    StatusSchema,
+    VenueCreateSchema,
+    VenueSchema,
+    VenueUpdateSchema,
 )
 from services.centers.models import Base, Center, Venue
 from services.chassis.actors import load_actor
@@ -223,4 +233,3 @@ def _emit(uow, entity, schema, change):
 def _publish(uow, entity_id, data, change):
     for event in change.events:
         uow.emit(event.type, subject=str(entity_id), data={**data, **event.extra})
-

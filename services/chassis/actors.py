@@ -4,6 +4,7 @@ The gateway builds an `Actor` from a verified token and sends it as a payload
 (`actor.as_payload()`) with each command; the owning service loads it with `load_actor`
 and decides, from its own data, whether that actor may do what it asks.
 """
+
 from dataclasses import asdict, dataclass
 
 from marshmallow import fields

@@ -1,7 +1,8 @@
 """The one clock of the chassis: timezone-aware UTC. Services pass `utcnow()` into their
 domain functions, which never read a clock themselves."""
-from datetime import datetime, timezone
+
+from datetime import UTC, datetime
 
 
 def utcnow():
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

@@ -6,6 +6,7 @@ expire back into `<queue>` after 1 s, 2 s, 4 s, …) and after `max_attempts` to
 The original is acknowledged only once the broker has confirmed the copy. Handlers make
 their effect idempotent with `UnitOfWork.claim_event` (at-least-once delivery).
 """
+
 import logging
 
 from kombu import Queue
@@ -35,8 +36,13 @@ class ReliableEventHandler(EventHandler):
         self.max_attempts = max_attempts
         self.base_delay_seconds = base_delay_seconds
         super().__init__(
-            source_service, event_type, handler_type=SERVICE_POOL,
-            reliable_delivery=True, requeue_on_error=False, accept=ACCEPT, **kwargs
+            source_service,
+            event_type,
+            handler_type=SERVICE_POOL,
+            reliable_delivery=True,
+            requeue_on_error=False,
+            accept=ACCEPT,
+            **kwargs,
         )
 
     def setup(self):
@@ -75,13 +81,13 @@ class ReliableEventHandler(EventHandler):
         error = f"{exc_info[0].__name__}: {exc_info[1]}"[:1000]
         if attempt < self.max_attempts and not issubclass(exc_info[0], PoisonEvent):
             delay = backoff_seconds(attempt, self.base_delay_seconds)
-            log.warning("event handler %s failed (attempt %d), retrying in %.1fs: %s",
-                        self.method_name, attempt, delay, error)
+            log.warning(
+                "event handler %s failed (attempt %d), retrying in %.1fs: %s", self.method_name, attempt, delay, error
+            )
             self._forward(message, self.retry_queue, attempt + 1, error, expiration=delay)
             EVENT_RETRIES.labels(self.container.service_name, self.queue.name).inc()
         else:
-            log.error("event handler %s failed for good after %d attempts: %s",
-                      self.method_name, attempt, error)
+            log.error("event handler %s failed for good after %d attempts: %s", self.method_name, attempt, error)
             self._forward(message, self.dead_queue, attempt, error)
 
     def _park_undecodable(self, message, exc):
@@ -117,8 +123,12 @@ class ReliableEventHandler(EventHandler):
         """Messages waiting in this handler's dead-letter queue (read by Observability)."""
         with get_connection(self.amqp_uri) as connection:
             _, count, _ = self.dead_queue.bind(connection.default_channel).queue_declare(passive=True)
-        yield ("wenming_dead_letter_queue_messages", "Messages parked in a dead-letter queue",
-               count, {"queue": self.dead_queue.name})
+        yield (
+            "wenming_dead_letter_queue_messages",
+            "Messages parked in a dead-letter queue",
+            count,
+            {"queue": self.dead_queue.name},
+        )
 
 
 reliable_event_handler = ReliableEventHandler.decorator

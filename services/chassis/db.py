@@ -3,6 +3,7 @@
 `Store` works anywhere (service, migrations, scripts, tests); `Database` is the nameko
 dependency that gives each worker a `Store` view and runs the outbox relay.
 """
+
 import json
 from collections.abc import Mapping
 from contextlib import contextmanager
@@ -127,12 +128,12 @@ def violated_constraint(error, metadata):
     prefix = "UNIQUE constraint failed: "
     if not message.startswith(prefix):
         return None
-    columns = message[len(prefix):]
+    columns = message[len(prefix) :]
     for table in metadata.tables.values():
         for constraint in table.constraints:
-            if isinstance(constraint, sa.UniqueConstraint) and constraint.name:
-                if columns == ", ".join(f"{table.name}.{column.name}" for column in constraint.columns):
-                    return constraint.name
+            named_unique = isinstance(constraint, sa.UniqueConstraint) and constraint.name
+            if named_unique and columns == ", ".join(f"{table.name}.{column.name}" for column in constraint.columns):
+                return constraint.name
     return None
 
 
@@ -157,8 +158,7 @@ class UnitOfWork:
     @contextmanager
     def conflicts_as_errors(self):
         versioned = {
-            obj.__table__.name for obj in (*self.session.dirty, *self.session.deleted)
-            if hasattr(obj, "__table__")
+            obj.__table__.name for obj in (*self.session.dirty, *self.session.deleted) if hasattr(obj, "__table__")
         }
         try:
             yield
@@ -175,8 +175,12 @@ class UnitOfWork:
 
     def emit(self, event_type, subject, data, *, schema_version=1):
         event = make_event(
-            self._source, event_type, subject, data,
-            schema_version=schema_version, request_id=self._request_id,
+            self._source,
+            event_type,
+            subject,
+            data,
+            schema_version=schema_version,
+            request_id=self._request_id,
         )
         self.session.execute(
             self._outbox.insert().values(
@@ -305,7 +309,9 @@ class Database(DependencyProvider):
             url, self.metadata, self.container.service_name, pool_size=pool_size, conflicts=self.conflicts
         )
         self.relay = OutboxRelay(
-            self.store, amqp_uri(), self.container.service_name,
+            self.store,
+            amqp_uri(),
+            self.container.service_name,
             poll_seconds=float(setting("OUTBOX_POLL_SECONDS", 2)),
         )
         self.store.on_events_committed(self.relay.wake)
@@ -328,5 +334,9 @@ class Database(DependencyProvider):
         self.store.ping()
 
     def observed_gauges(self):
-        yield ("wenming_outbox_backlog", "Events written to the outbox and not yet published",
-               self.store.outbox_backlog(), {})
+        yield (
+            "wenming_outbox_backlog",
+            "Events written to the outbox and not yet published",
+            self.store.outbox_backlog(),
+            {},
+        )

@@ -3,6 +3,7 @@
 Each carries a stable `code`, a human message and optional per-field messages; the gateway
 turns them into problem+json with `status`.
 """
+
 from nameko.exceptions import deserialize_to_instance
 
 

@@ -3,9 +3,10 @@
 Subscribers need nothing from nameko: the body is a JSON document, the AMQP content type is
 `application/cloudevents+json`, and the routing key on `<service>.events` is the event type.
 """
+
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from kombu.serialization import register
 
@@ -28,7 +29,7 @@ def exchange_name(service):
 
 
 def utc_timestamp():
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def make_event(service, event_type, subject, data, *, schema_version=1, request_id=None):

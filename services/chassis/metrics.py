@@ -2,6 +2,7 @@
 
 Names follow Prometheus conventions; `service` tells services apart where several run in
 one process (tests) and is constant in production (one service per process)."""
+
 from prometheus_client import Counter, Histogram
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)

@@ -5,6 +5,7 @@ A service's `migrations/env.py` is two lines:
     from services.<svc>.models import Base; run_env(Base.metadata)
 and `services/<svc>/migrate.py` is `upgrade = migrator(__file__)` plus `cli(...)`.
 """
+
 import sys
 from functools import partial
 from pathlib import Path

@@ -5,6 +5,7 @@
 contribute by duck typing: `health_check()` (raise when not ready) and `observed_gauges()`
 (yield `(name, help, value, labels)`), e.g. the outbox backlog and dead-letter counts.
 """
+
 import logging
 import threading
 import time

@@ -2,10 +2,12 @@
 
 Woken right after each commit that emitted events, and sweeping every `poll_seconds` for
 whatever a crash or a broker outage left unsent. On PostgreSQL several replicas share the
-work with FOR UPDATE SKIP LOCKED. An event that no queue is bound for is offered on five sweeps, then kept marked `unrouted`.
-Delivery is at least once (a crash between publish and
+work with FOR UPDATE SKIP LOCKED. An event that no queue is bound for is offered on five
+sweeps, then kept marked `unrouted`. Delivery is at least once (a crash between publish and
 marking re-sends); consumers deduplicate by event id.
 """
+
+import contextlib
 import json
 import logging
 import time
@@ -13,7 +15,7 @@ from datetime import timedelta
 
 import eventlet
 import sqlalchemy as sa
-from eventlet.queue import Empty, LightQueue, Full
+from eventlet.queue import Empty, Full, LightQueue
 from nameko.amqp.publish import Publisher, UndeliverableMessage
 from nameko.standalone.events import get_event_exchange
 
@@ -49,10 +51,8 @@ class OutboxRelay:
         self._stopped = False
 
     def wake(self):
-        try:
+        with contextlib.suppress(Full):  # a wake-up is already pending
             self._wakeups.put_nowait(True)
-        except Full:
-            pass  # a wake-up is already pending
 
     def stop(self):
         self._stopped = True
@@ -62,10 +62,8 @@ class OutboxRelay:
         failures = 0
         next_prune = time.monotonic()
         while not self._stopped:
-            try:
+            with contextlib.suppress(Empty):
                 self._wakeups.get(timeout=self.poll_seconds)
-            except Empty:
-                pass
             try:
                 while not self._stopped and self.publish_pending() == self.batch_size:
                     pass
@@ -77,7 +75,7 @@ class OutboxRelay:
                 failures += 1
                 OUTBOX_PUBLISH_FAILURES.labels(self.service).inc()
                 log.warning("outbox relay could not publish (attempt %d)", failures, exc_info=True)
-                eventlet.sleep(min(MAX_BACKOFF_SECONDS, 0.5 * 2 ** failures))
+                eventlet.sleep(min(MAX_BACKOFF_SECONDS, 0.5 * 2**failures))
 
     def publish_pending(self):
         """Publish one batch of unsent events; returns how many it published."""

@@ -4,6 +4,7 @@ A call gives up after RPC_TIMEOUT seconds with ServiceUnavailable, and so does a
 cannot reach any consumer (no service bound, broker unreachable). The request expires in
 the broker at the same deadline, so a late consumer never acts on a call nobody awaits.
 """
+
 import eventlet
 from kombu.exceptions import OperationalError
 from nameko.amqp.publish import UndeliverableMessage
@@ -45,7 +46,7 @@ class TimedServiceRpc(ServiceRpc):
             # nobody will ever reply: forget the call, or the reply listener keeps waiting for it
             self.reply_listener.pending.pop(kwargs.get("correlation_id"), None)
             reason = "没有可用实例" if isinstance(exc, UndeliverableMessage) else "消息代理不可达"
-            raise unavailable(self.target_service, reason)
+            raise unavailable(self.target_service, reason) from exc
 
     def _register_for_reply(self, correlation_id):
         listener = self.reply_listener
@@ -57,6 +58,6 @@ class TimedServiceRpc(ServiceRpc):
                     return wait()
             except eventlet.Timeout:
                 listener.pending.pop(correlation_id, None)
-                raise unavailable(self.target_service, "响应超时")
+                raise unavailable(self.target_service, "响应超时") from None
 
         return wait_until_deadline

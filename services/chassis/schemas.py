@@ -5,6 +5,7 @@ validation failure into the chassis' `InvalidInput` naming each bad field.
 Services build their `contract` modules from these; the gateway validates HTTP input with
 the same declarations (one definition, two uses).
 """
+
 from marshmallow import Schema, ValidationError, fields, validate
 
 from .errors import InvalidInput, invalid_fields
@@ -93,8 +94,10 @@ def described(text):
 def id_field(description, strict=True, **kwargs):
     """A positive id; `strict=False` also accepts digits as text (query strings)."""
     return fields.Integer(
-        strict=strict, validate=validate.Range(min=1, max=MAX_ID, error="必须是正整数。"),
-        **described(description), **kwargs,
+        strict=strict,
+        validate=validate.Range(min=1, max=MAX_ID, error="必须是正整数。"),
+        **described(description),
+        **kwargs,
     )
 
 

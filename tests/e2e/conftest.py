@@ -3,6 +3,7 @@ stopped by the launcher's `System` (deploy/local/launcher.py), on SQLite and on 
 
 Each system gets a vhost of its own: no queue left by another test's services (whose
 center ids would collide with this system's) ever feeds it."""
+
 import pytest
 import requests
 
@@ -61,7 +62,10 @@ def system(request, tmp_path_factory):
 @pytest.fixture(scope="module")
 def admin_headers(system):
     """Logs in once per system: the gateway rate-limits logins per user and address."""
-    response = requests.post(f"{system.gateway_url}/api/v1/auth/token",
-                             json={"username": DEMO_USERNAME, "password": DEMO_PASSWORD}, timeout=10)
+    response = requests.post(
+        f"{system.gateway_url}/api/v1/auth/token",
+        json={"username": DEMO_USERNAME, "password": DEMO_PASSWORD},
+        timeout=10,
+    )
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}

@@ -1,5 +1,6 @@
 """The launcher as an operator runs it (`make run`): a clear, quick refusal without a broker,
 and supervision of the processes it starts."""
+
 import os
 import re
 import signal
@@ -9,9 +10,9 @@ import time
 
 import pytest
 
+from services.registry import SERVICES
 from tests.support import ROOT
 from tests.support.net import free_port
-from services.registry import SERVICES
 
 LAUNCHER = ROOT / "deploy" / "local" / "launcher.py"
 
@@ -31,8 +32,9 @@ def launcher_env(tmp_path, amqp_uri, **extra):
 def test_it_exits_quickly_and_says_what_to_do_when_the_broker_is_unreachable(tmp_path):
     closed = f"amqp://guest:guest@127.0.0.1:{free_port()}/"
     started = time.monotonic()
-    result = subprocess.run([sys.executable, str(LAUNCHER)], env=launcher_env(tmp_path, closed),
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, str(LAUNCHER)], env=launcher_env(tmp_path, closed), capture_output=True, text=True, timeout=60
+    )
     assert result.returncode != 0
     assert time.monotonic() - started < 15
     assert "RabbitMQ is not reachable" in result.stderr
@@ -53,9 +55,13 @@ class RunningLauncher:
     def __init__(self, tmp_path, amqp_uri):
         self.output = tmp_path / "launcher.out"
         with open(self.output, "wb") as out:
-            self.process = subprocess.Popen([sys.executable, str(LAUNCHER)], cwd=ROOT,
-                                            env=launcher_env(tmp_path, amqp_uri),
-                                            stdout=out, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                [sys.executable, str(LAUNCHER)],
+                cwd=ROOT,
+                env=launcher_env(tmp_path, amqp_uri),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
 
     def text(self):
         return self.output.read_text()

@@ -1,6 +1,8 @@
 """The running system end to end, once on SQLite and once on PostgreSQL: the demo network
 through HTTP, a created center's event at a plain AMQP consumer, metrics and health,
 seeding repeated."""
+
+import contextlib
 import json
 import time
 import uuid
@@ -20,8 +22,9 @@ SEED_INSTITUTES = {
 
 
 def list_institutes(system, headers):
-    response = requests.get(f"{system.gateway_url}/api/v1/centers", params={"level": "institute"},
-                            headers=headers, timeout=10)
+    response = requests.get(
+        f"{system.gateway_url}/api/v1/centers", params={"level": "institute"}, headers=headers, timeout=10
+    )
     assert response.status_code == 200, response.text
     return response.json()["items"]
 
@@ -34,36 +37,39 @@ def test_an_admin_lists_the_seeds_institutes(system, admin_headers):
 def center_events(system):
     """Messages on `centers.events`, as any subscriber sees them: kombu, no nameko."""
     exchange = kombu.Exchange("centers.events", type="topic", durable=True)
-    queue = kombu.Queue(f"e2e-subscriber-{uuid.uuid4().hex[:8]}", exchange, routing_key="center.*",
-                        exclusive=True)
+    queue = kombu.Queue(f"e2e-subscriber-{uuid.uuid4().hex[:8]}", exchange, routing_key="center.*", exclusive=True)
     received = []
-    with kombu.Connection(system.amqp_uri) as connection:
-        # on_message: the raw message, undecoded, whatever its content type
-        with connection.Consumer(queue, on_message=received.append):
+    # on_message: the raw message, undecoded, whatever its content type
+    with kombu.Connection(system.amqp_uri) as connection, connection.Consumer(queue, on_message=received.append):
 
-            def wait_for(predicate, timeout=15):
-                deadline = time.monotonic() + timeout
-                while time.monotonic() < deadline:
-                    for message in received:
-                        if predicate(message):
-                            return message
-                    try:
-                        connection.drain_events(timeout=0.5)
-                    except TimeoutError:
-                        pass
-                raise AssertionError(f"no such event in {timeout} s; got {[m.body for m in received]}")
+        def wait_for(predicate, timeout=15):
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                for message in received:
+                    if predicate(message):
+                        return message
+                with contextlib.suppress(TimeoutError):
+                    connection.drain_events(timeout=0.5)
+            raise AssertionError(f"no such event in {timeout} s; got {[m.body for m in received]}")
 
-            yield wait_for
+        yield wait_for
 
 
 def test_a_center_created_over_http_reaches_a_plain_amqp_subscriber(system, admin_headers, center_events):
     songyan = next(c for c in list_institutes(system, admin_headers) if c["code"] == "JZ-HS-SY")
     response = requests.post(
         f"{system.gateway_url}/api/v1/centers",
-        json={"code": f"JZ-HS-SY-E2E{uuid.uuid4().hex[:6]}", "name": "和顺县松烟镇测试村新时代文明实践站",
-              "level": "station", "parent_id": songyan["id"], "floor_area_m2": 60,
-              "head": {"name": "村党支部书记", "title": "站长"}, "platforms": ["theory", "culture"]},
-        headers={**admin_headers, "Idempotency-Key": uuid.uuid4().hex}, timeout=10,
+        json={
+            "code": f"JZ-HS-SY-E2E{uuid.uuid4().hex[:6]}",
+            "name": "和顺县松烟镇测试村新时代文明实践站",
+            "level": "station",
+            "parent_id": songyan["id"],
+            "floor_area_m2": 60,
+            "head": {"name": "村党支部书记", "title": "站长"},
+            "platforms": ["theory", "culture"],
+        },
+        headers={**admin_headers, "Idempotency-Key": uuid.uuid4().hex},
+        timeout=10,
     )
     assert response.status_code == 201, response.text
     created = response.json()
@@ -77,8 +83,7 @@ def test_a_center_created_over_http_reaches_a_plain_amqp_subscriber(system, admi
     assert event["type"] == "center.created"
     assert event["source"] == "/wenming/centers"
     assert message.properties["message_id"] == event["id"]
-    for key in ("id", "code", "name", "level", "parent_id", "floor_area_m2", "head", "platforms",
-                "status", "version"):
+    for key in ("id", "code", "name", "level", "parent_id", "floor_area_m2", "head", "platforms", "status", "version"):
         assert event["data"][key] == created[key], key
 
 

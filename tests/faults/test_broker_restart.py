@@ -6,6 +6,7 @@ were never accepted). Afterwards every center in the centers database, and so ev
 accepted change, must have had its `center.created` event applied exactly once by a
 subscriber using the chassis' reliable handler.
 """
+
 import time
 
 import eventlet
@@ -35,9 +36,9 @@ class CenterLedger:
                 uow.session.execute(applied.insert().values(event_id=event["id"], subject=event["subject"]))
 
 
-
 def broker_answers(amqp_uri):
     from kombu import Connection
+
     try:
         with Connection(amqp_uri, connect_timeout=1) as connection:
             connection.ensure_connection(max_retries=1)
@@ -59,8 +60,11 @@ def outbox_state(database_url, subjects):
     store = Store(database_url, CentersService.db.metadata, source="centers")
     try:
         with store.read() as session:
-            rows = session.execute(sa.select(store.outbox.c.payload, store.outbox.c.sent_at, store.outbox.c.unrouted,
-                                             store.outbox.c.attempts)).all()
+            rows = session.execute(
+                sa.select(
+                    store.outbox.c.payload, store.outbox.c.sent_at, store.outbox.c.unrouted, store.outbox.c.attempts
+                )
+            ).all()
         return [(r.sent_at, r.unrouted, r.attempts) for r in rows if f'"subject": "{subjects[0]}"' in r.payload]
     finally:
         store.dispose()
@@ -73,7 +77,8 @@ def ledger_subjects(store):
 
 @pytest.mark.broker_restart
 def test_no_event_is_lost_or_doubled_through_a_broker_restart(
-        start_service, nameko_config, database_url, tmp_path, amqp_uri):
+    start_service, nameko_config, database_url, tmp_path, amqp_uri
+):
     migrate.upgrade(database_url)
     ledger_store = Store(f"sqlite:///{tmp_path / 'ledger.db'}", LedgerBase.metadata, source="center_ledger")
     LedgerBase.metadata.create_all(ledger_store.engine)
@@ -84,7 +89,8 @@ def test_no_event_is_lost_or_doubled_through_a_broker_restart(
 
     with ServiceRpcClient("centers", timeout=10) as centers:
         root = centers.create_center(
-            {"code": "FAULT-ROOT", "name": "故障测试县新时代文明实践中心", "level": "center"}, COUNTY_ADMIN)
+            {"code": "FAULT-ROOT", "name": "故障测试县新时代文明实践中心", "level": "center"}, COUNTY_ADMIN
+        )
 
     accepted, refused = [], 0
     broker_back = eventlet.event.Event()
@@ -95,8 +101,14 @@ def test_no_event_is_lost_or_doubled_through_a_broker_restart(
             # no publish retries: a call made while the broker is down fails instead of waiting
             with ServiceRpcClient("centers", timeout=5, retry=False) as centers:
                 centers.create_center(
-                    {"code": f"FAULT-{n:03d}", "name": f"故障测试实践所{n:03d}", "level": "institute",
-                     "parent_id": root["id"]}, COUNTY_ADMIN)
+                    {
+                        "code": f"FAULT-{n:03d}",
+                        "name": f"故障测试实践所{n:03d}",
+                        "level": "institute",
+                        "parent_id": root["id"],
+                    },
+                    COUNTY_ADMIN,
+                )
             accepted.append(n)
         except Exception:
             refused += 1

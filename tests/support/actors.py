@@ -1,4 +1,5 @@
 """The `actor` payloads commands carry, as the gateway sends them."""
+
 from services.chassis import actors
 
 COUNTY = actors.Actor("county-1", actors.COUNTY_ADMIN).as_payload()

@@ -1,5 +1,6 @@
 """The local RabbitMQ, managed with rabbitmqctl: private vhosts, so that a test run (or a
 benchmark) shares no queue, and no message left in one, with anything else on the broker."""
+
 import os
 import subprocess
 import uuid
@@ -13,8 +14,10 @@ COMMAND_TIMEOUT = 120
 def rabbitmqctl(*args, timeout=COMMAND_TIMEOUT):
     result = subprocess.run(["rabbitmqctl", "-q", *args], capture_output=True, text=True, timeout=timeout)
     if result.returncode != 0:
-        raise RuntimeError(f"rabbitmqctl {' '.join(args)} failed (exit {result.returncode}):"
-                           f" {(result.stderr or result.stdout).strip()}")
+        raise RuntimeError(
+            f"rabbitmqctl {' '.join(args)} failed (exit {result.returncode}):"
+            f" {(result.stderr or result.stdout).strip()}"
+        )
     return result.stdout
 
 

@@ -1,4 +1,5 @@
 """Network helpers for tests and benchmarks."""
+
 import socket
 
 

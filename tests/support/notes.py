@@ -1,6 +1,7 @@
 """Two small services built on the chassis exactly as real services use it (the chassis
 and fault tests run them): one that changes state and emits events through the outbox, one
 that applies them idempotently."""
+
 import sqlalchemy as sa
 from nameko.rpc import rpc
 
@@ -11,12 +12,14 @@ from services.chassis.observability import Observability
 Base = declarative_base()
 
 notes = sa.Table(
-    "notes", Base.metadata,
+    "notes",
+    Base.metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("text", sa.String(200), nullable=False),
 )
 applied = sa.Table(
-    "applied", Base.metadata,
+    "applied",
+    Base.metadata,
     sa.Column("event_id", sa.String(64), primary_key=True),
     sa.Column("subject", sa.String(64), nullable=False),
 )

@@ -1,4 +1,5 @@
 """Throw-away PostgreSQL databases on the local server (trust auth)."""
+
 import os
 import uuid
 

@@ -1,4 +1,5 @@
 """Waiting for something to become true, bounded, without blocking the eventlet hub."""
+
 import time
 
 import eventlet

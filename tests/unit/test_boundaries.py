@@ -1,6 +1,7 @@
 """The import boundaries of pyproject.toml ([tool.importlinter]) hold: the gateway sees only
 the chassis and services' contracts, contracts see nothing of their service, services meet
 only through contracts, the chassis has no cycle and knows no service, domains stay pure."""
+
 from importlinter.cli import lint_imports
 
 from tests.support import ROOT

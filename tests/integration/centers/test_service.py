@@ -3,6 +3,7 @@
 Every test migrates a fresh database, starts the service in a nameko container and talks
 to it over RPC, as the gateway does. The outbox table shows what each change emitted.
 """
+
 import json
 import uuid
 
@@ -54,7 +55,7 @@ def outbox(engine):
         with engine.connect() as connection:
             rows = connection.execute(sa.select(table.c.event_type, table.c.payload).order_by(table.c.id)).all()
         documents = [json.loads(row.payload) for row in rows]
-        for row, document in zip(rows, documents):
+        for row, document in zip(rows, documents, strict=True):
             assert row.event_type == document["type"]
             assert_valid_event(document)
         return documents
@@ -79,15 +80,21 @@ def county(centers):
     ids = {}
 
     def add(key, level, parent, **extra):
-        data = {"code": f"{key}-code", "name": f"{key} 文明实践", "level": level,
-                "parent_id": ids.get(parent), **extra}
+        data = {"code": f"{key}-code", "name": f"{key} 文明实践", "level": level, "parent_id": ids.get(parent), **extra}
         ids[key] = centers.create_center(data, COUNTY)["id"]
 
     add("county", "center", None, households_served=0, residents_served=0, floor_area_m2=771.63)
     add("A", "institute", "county", households_served=1000, residents_served=3000, floor_area_m2=100)
     add("B", "institute", "county", households_served=800, residents_served=2500)
-    add("A1", "station", "A", households_served=300, residents_served=900, floor_area_m2=55,
-        platforms=["culture", "theory"])
+    add(
+        "A1",
+        "station",
+        "A",
+        households_served=300,
+        residents_served=900,
+        floor_area_m2=55,
+        platforms=["culture", "theory"],
+    )
     add("A2", "station", "A", households_served=200, residents_served=700, platforms=["health"])
     add("B1", "station", "B", households_served=150, residents_served=400, platforms=["culture"])
     add("P", "point", "A1")
@@ -107,12 +114,20 @@ def raises(error_class, code, call, *args, **kwargs):
 def test_create_returns_the_center_and_emits_one_event(centers, outbox):
     root = centers.create_center({"code": "yc-county", "name": "榆次区新时代文明实践中心", "level": "center"}, COUNTY)
     data = {
-        "code": "dy-town", "name": " 东阳镇新时代文明实践所 ", "level": "institute", "parent_id": root["id"],
-        "address": "东阳镇政府街 1 号", "longitude": 112.75, "latitude": 37.68, "floor_area_m2": 771.63,
-        "households_served": 5200, "residents_served": 16000,
+        "code": "dy-town",
+        "name": " 东阳镇新时代文明实践所 ",
+        "level": "institute",
+        "parent_id": root["id"],
+        "address": "东阳镇政府街 1 号",
+        "longitude": 112.75,
+        "latitude": 37.68,
+        "floor_area_m2": 771.63,
+        "households_served": 5200,
+        "residents_served": 16000,
         "head": {"name": "王书记", "title": "镇党委书记"},
         "managers": [{"name": "李专管", "phone": "0354-1234567"}, {"name": "赵专管"}],
-        "contact_phone": "13800000000", "platforms": ["health", "theory", "health"],
+        "contact_phone": "13800000000",
+        "platforms": ["health", "theory", "health"],
         "opened_on": "2019-07-01",
     }
     created = centers.create_center(data, COUNTY)
@@ -132,24 +147,45 @@ def test_create_returns_the_center_and_emits_one_event(centers, outbox):
 def test_level_rules_and_bad_input_change_nothing(centers, county, outbox):
     before, emitted = centers.snapshot(), len(outbox())
 
-    error = raises(InvalidInput, "center.parent_level_invalid", centers.create_center,
-                   station_data("s-x", county["county"]), COUNTY)
+    error = raises(
+        InvalidInput,
+        "center.parent_level_invalid",
+        centers.create_center,
+        station_data("s-x", county["county"]),
+        COUNTY,
+    )
     assert list(error.fields) == ["parent_id"]
-    raises(InvalidInput, "center.parent_required", centers.create_center,
-           {"code": "i-x", "name": "无上级", "level": "institute"}, COUNTY)
-    raises(InvalidInput, "center.parent_level_invalid", centers.create_center,
-           {"code": "c-x", "name": "第二中心", "level": "center", "parent_id": county["county"]}, COUNTY)
+    raises(
+        InvalidInput,
+        "center.parent_required",
+        centers.create_center,
+        {"code": "i-x", "name": "无上级", "level": "institute"},
+        COUNTY,
+    )
+    raises(
+        InvalidInput,
+        "center.parent_level_invalid",
+        centers.create_center,
+        {"code": "c-x", "name": "第二中心", "level": "center", "parent_id": county["county"]},
+        COUNTY,
+    )
     raises(InvalidInput, "center.parent_not_found", centers.create_center, station_data("s-y", 999999), COUNTY)
 
-    error = raises(InvalidInput, "input.invalid", centers.create_center,
-                   station_data("s z!", county["A"], floor_area_m2=-1, colour="red",
-                                managers=[{"name": "甲", "phone": "abc"}]), COUNTY)
+    error = raises(
+        InvalidInput,
+        "input.invalid",
+        centers.create_center,
+        station_data("s z!", county["A"], floor_area_m2=-1, colour="red", managers=[{"name": "甲", "phone": "abc"}]),
+        COUNTY,
+    )
     assert set(error.fields) == {"code", "floor_area_m2", "colour", "managers.0.phone"}
-    error = raises(InvalidInput, "center.fields_invalid", centers.update_center,
-                   county["A1"], {"households_served": 5000}, COUNTY)
+    error = raises(
+        InvalidInput, "center.fields_invalid", centers.update_center, county["A1"], {"households_served": 5000}, COUNTY
+    )
     assert list(error.fields) == ["residents_served"]
-    error = raises(InvalidInput, "input.invalid", centers.update_center,
-                   county["A1"], {"level": "institute", "name": ""}, COUNTY)
+    error = raises(
+        InvalidInput, "input.invalid", centers.update_center, county["A1"], {"level": "institute", "name": ""}, COUNTY
+    )
     assert set(error.fields) == {"level", "name"}
 
     assert centers.snapshot() == before
@@ -178,8 +214,10 @@ def test_unknown_ids(centers, county):
 def test_update_bumps_version_once_and_emits(centers, county, outbox):
     emitted = len(outbox())
     updated = centers.update_center(
-        county["A1"], {"name": "南天池村新时代文明实践站", "head": {"name": "张书记", "title": "村党支部书记"}},
-        COUNTY, expected_version=1,
+        county["A1"],
+        {"name": "南天池村新时代文明实践站", "head": {"name": "张书记", "title": "村党支部书记"}},
+        COUNTY,
+        expected_version=1,
     )
     assert (updated["name"], updated["version"]) == ("南天池村新时代文明实践站", 2)
     assert updated["updated_at"] > updated["created_at"]
@@ -187,10 +225,24 @@ def test_update_bumps_version_once_and_emits(centers, county, outbox):
     # the same values again are no change: no new version, no event
     assert centers.update_center(county["A1"], {"name": "南天池村新时代文明实践站"}, COUNTY) == updated
 
-    raises(Conflict, "center.version_conflict", centers.update_center,
-           county["A1"], {"name": "旧版本"}, COUNTY, expected_version=1)
-    error = raises(InvalidInput, "input.invalid", centers.update_center,
-                   county["A1"], {"name": "旧版本"}, COUNTY, expected_version="2")
+    raises(
+        Conflict,
+        "center.version_conflict",
+        centers.update_center,
+        county["A1"],
+        {"name": "旧版本"},
+        COUNTY,
+        expected_version=1,
+    )
+    error = raises(
+        InvalidInput,
+        "input.invalid",
+        centers.update_center,
+        county["A1"],
+        {"name": "旧版本"},
+        COUNTY,
+        expected_version="2",
+    )
     assert list(error.fields) == ["expected_version"]
 
     events = outbox()[emitted:]
@@ -208,13 +260,22 @@ def test_concurrent_commands_cannot_both_win(centers, county, outbox):
 
     emitted = len(outbox())
     pool = eventlet.GreenPool()
-    creates = list(pool.imap(attempt, [
-        lambda client: client.create_center(station_data("same-code", county["A"]), COUNTY)["code"]
-    ] * 4))
-    updates = list(pool.imap(attempt, [
-        lambda client, n=n: client.update_center(county["B1"], {"name": f"并发 {n}"}, COUNTY, expected_version=1)["version"]
-        for n in range(4)
-    ]))
+    creates = list(
+        pool.imap(
+            attempt, [lambda client: client.create_center(station_data("same-code", county["A"]), COUNTY)["code"]] * 4
+        )
+    )
+    updates = list(
+        pool.imap(
+            attempt,
+            [
+                lambda client, n=n: client.update_center(
+                    county["B1"], {"name": f"并发 {n}"}, COUNTY, expected_version=1
+                )["version"]
+                for n in range(4)
+            ],
+        )
+    )
     assert sorted(creates) == ["center.code_taken"] * 3 + ["same-code"]
     assert sorted(updates, key=str) == [2] + ["center.version_conflict"] * 3
     assert [e["type"] for e in outbox()[emitted:]].count("center.updated") == 1
@@ -230,7 +291,10 @@ def test_move_carries_the_subtree(centers, county, outbox):
 
     subtree = centers.get_subtree(county["B"])
     assert [(c["id"], c["depth"]) for c in subtree] == [
-        (county["B"], 0), (county["A1"], 1), (county["P"], 2), (county["B1"], 1)
+        (county["B"], 0),
+        (county["A1"], 1),
+        (county["P"], 2),
+        (county["B1"], 1),
     ]
     assert [c["id"] for c in centers.get_ancestors(county["P"])] == [county["county"], county["B"], county["A1"]]
     assert [c["id"] for c in centers.list_centers({"within": county["A"]})["items"]] == [county["A"], county["A2"]]
@@ -246,7 +310,14 @@ def test_move_refuses_cycles_and_wrong_levels(centers, county, outbox):
     before, emitted = centers.snapshot(), len(outbox())
     raises(Conflict, "center.cycle", centers.move_center, county["A"], {"parent_id": county["A1"]}, COUNTY)
     raises(Conflict, "center.cycle", centers.move_center, county["A"], {"parent_id": county["A"]}, COUNTY)
-    raises(InvalidInput, "center.parent_level_invalid", centers.move_center, county["A1"], {"parent_id": county["county"]}, COUNTY)
+    raises(
+        InvalidInput,
+        "center.parent_level_invalid",
+        centers.move_center,
+        county["A1"],
+        {"parent_id": county["county"]},
+        COUNTY,
+    )
     error = raises(InvalidInput, "input.invalid", centers.move_center, county["A1"], {"parent_id": None}, COUNTY)
     assert list(error.fields) == ["parent_id"]
     assert centers.snapshot() == before
@@ -258,24 +329,36 @@ def test_move_refuses_cycles_and_wrong_levels(centers, county, outbox):
 
 def test_status_changes(centers, county, outbox):
     emitted = len(outbox())
-    error = raises(InvalidInput, "center.reason_required", centers.set_status, county["B"], {"status": "suspended", "reason": " "}, COUNTY)
+    error = raises(
+        InvalidInput,
+        "center.reason_required",
+        centers.set_status,
+        county["B"],
+        {"status": "suspended", "reason": " "},
+        COUNTY,
+    )
     assert list(error.fields) == ["reason"]
 
     suspended = centers.set_status(county["B"], {"status": "suspended", "reason": "场所改造"}, COUNTY)
     assert (suspended["status"], suspended["status_reason"], suspended["version"]) == ("suspended", "场所改造", 2)
-    assert centers.set_status(county["B"], {"status": "suspended", "reason": "场所改造"}, COUNTY) == suspended  # retry: no change
+    assert (
+        centers.set_status(county["B"], {"status": "suspended", "reason": "场所改造"}, COUNTY) == suspended
+    )  # retry: no change
     closed = centers.set_status(county["B"], {"status": "closed", "reason": "撤并到东阳镇"}, COUNTY)
 
     raises(Conflict, "center.closed_parent", centers.create_center, station_data("B9", county["B"]), COUNTY)
     raises(Conflict, "center.closed_parent", centers.move_center, county["A1"], {"parent_id": county["B"]}, COUNTY)
-    raises(Conflict, "center.closed", centers.add_venue, county["B"], {"name": "道德讲堂", "kind": "ethics_hall"}, COUNTY)
+    raises(
+        Conflict, "center.closed", centers.add_venue, county["B"], {"name": "道德讲堂", "kind": "ethics_hall"}, COUNTY
+    )
 
     reopened = centers.set_status(county["B"], {"status": "active", "reason": None}, COUNTY)
     assert (reopened["status"], reopened["status_reason"], reopened["version"]) == ("active", None, 4)
 
     events = outbox()[emitted:]
     assert [(e["type"], e["data"]["previous_status"]) for e in events] == [
-        ("center.status_changed", "active"), ("center.status_changed", "suspended"),
+        ("center.status_changed", "active"),
+        ("center.status_changed", "suspended"),
         ("center.status_changed", "closed"),
     ]
     assert events[1]["data"]["version"] == closed["version"] == 3
@@ -379,13 +462,19 @@ def test_subtree_stats_roll_up_open_centers(centers, county):
     assert centers.subtree_stats(county["county"]) == {
         "center_id": county["county"],
         "count_by_level": {"center": 1, "institute": 2, "station": 3, "point": 1},
-        "households_served": 2450, "residents_served": 7500, "floor_area_m2": 926.63, "venue_count": 3,
+        "households_served": 2450,
+        "residents_served": 7500,
+        "floor_area_m2": 926.63,
+        "venue_count": 3,
     }
     centers.set_status(county["A2"], {"status": "closed", "reason": "撤并"}, COUNTY)
     assert centers.subtree_stats(county["A"]) == {
         "center_id": county["A"],
         "count_by_level": {"center": 0, "institute": 1, "station": 1, "point": 1},
-        "households_served": 1300, "residents_served": 3900, "floor_area_m2": 155.0, "venue_count": 1,
+        "households_served": 1300,
+        "residents_served": 3900,
+        "floor_area_m2": 155.0,
+        "venue_count": 1,
     }
 
 
@@ -395,8 +484,15 @@ def test_subtree_stats_roll_up_open_centers(centers, county):
 def test_venue_life_cycle(centers, county, outbox):
     emitted = len(outbox())
     added = centers.add_venue(county["A1"], {"name": "文化服务室", "kind": "culture", "capacity": 40}, COUNTY)
-    assert added == {"id": added["id"], "center_id": county["A1"], "name": "文化服务室", "kind": "culture",
-                     "capacity": 40, "area_m2": None, "version": 1}
+    assert added == {
+        "id": added["id"],
+        "center_id": county["A1"],
+        "name": "文化服务室",
+        "kind": "culture",
+        "capacity": 40,
+        "area_m2": None,
+        "version": 1,
+    }
     updated = centers.update_venue(added["id"], {"area_m2": 55.5, "capacity": 40}, COUNTY)
     assert (updated["area_m2"], updated["version"]) == (55.5, 2)
     assert centers.update_venue(added["id"], {"area_m2": 55.5}, COUNTY) == updated  # no change
@@ -442,7 +538,8 @@ def test_events_reach_a_plain_amqp_subscriber(centers, county, amqp_uri):
     for event in received:
         assert_valid_event(event)
     assert [(e["type"], e["data"]["id"], e["data"]["version"]) for e in received] == [
-        ("center.moved", moved["id"], moved["version"]), ("center.status_changed", closed["id"], closed["version"])
+        ("center.moved", moved["id"], moved["version"]),
+        ("center.status_changed", closed["id"], closed["version"]),
     ]
 
 

@@ -1,4 +1,5 @@
 """Fixtures of the chassis tests: the notes database the test services use."""
+
 import pytest
 
 from services.chassis.db import Store

@@ -1,4 +1,6 @@
 """The outbox relay and the reliable consumer against the real RabbitMQ."""
+
+import contextlib
 import json
 import uuid
 
@@ -34,24 +36,29 @@ def applied_subjects(store):
 def purge(amqp_uri, *queues):
     with Connection(amqp_uri) as connection:
         for name in queues:
-            try:
+            with contextlib.suppress(Exception):
                 Queue(name, channel=connection.default_channel).purge()
-            except Exception:
-                pass
 
 
 def publish_raw(amqp_uri, body, content_type=CONTENT_TYPE, routing_key="note.added"):
     Publisher(amqp_uri, serializer=SERIALIZER).publish(
-        body, exchange=Exchange("notes.events", type="topic", durable=True),
-        routing_key=routing_key, content_type=content_type if isinstance(body, (bytes, str)) else None,
+        body,
+        exchange=Exchange("notes.events", type="topic", durable=True),
+        routing_key=routing_key,
+        content_type=content_type if isinstance(body, (bytes, str)) else None,
     )
 
 
 def test_a_committed_change_reaches_a_plain_amqp_subscriber(start_service, notes_db, amqp_uri):
     start_service(NotesService, notes_db)
     with Connection(amqp_uri) as connection:
-        queue = Queue(f"plain-{uuid.uuid4().hex[:6]}", Exchange("notes.events", type="topic", durable=True),
-                      routing_key="note.*", exclusive=True, channel=connection.default_channel)
+        queue = Queue(
+            f"plain-{uuid.uuid4().hex[:6]}",
+            Exchange("notes.events", type="topic", durable=True),
+            routing_key="note.*",
+            exclusive=True,
+            channel=connection.default_channel,
+        )
         queue.declare()
         with ServiceRpcClient("notes") as notes:
             note_id = notes.add("你好")
@@ -59,7 +66,11 @@ def test_a_committed_change_reaches_a_plain_amqp_subscriber(start_service, notes
     assert message.content_type == CONTENT_TYPE
     event = json.loads(message.body)
     assert validate_event(event) == []
-    assert (event["type"], event["subject"], event["data"]) == ("note.added", str(note_id), {"id": note_id, "text": "你好"})
+    assert (event["type"], event["subject"], event["data"]) == (
+        "note.added",
+        str(note_id),
+        {"id": note_id, "text": "你好"},
+    )
     assert message.properties["message_id"] == event["id"]
     assert message.delivery_info["routing_key"] == "note.added"
 
@@ -75,7 +86,8 @@ def test_an_event_is_applied_once_even_when_delivered_twice(start_service, notes
 
 
 def test_a_handler_that_keeps_failing_parks_the_message_in_the_dead_letter_queue(
-        start_service, notes_db, ledger_store, amqp_uri):
+    start_service, notes_db, ledger_store, amqp_uri
+):
     purge(amqp_uri, f"{LEDGER_QUEUE}.dead")
     start_service(LedgerService, ledger_store.url)
     event = make_event("notes", "note.added", "f1", {"id": 2, "text": "fail always"})
@@ -106,7 +118,8 @@ def test_poison_messages_go_straight_to_the_dead_letter_queue(start_service, not
 
 
 def test_events_written_while_nobody_listens_wait_in_the_outbox_for_the_sweep(
-        start_service, notes_db, ledger_store, amqp_uri, nameko_config):
+    start_service, notes_db, ledger_store, amqp_uri, nameko_config
+):
     """A crash between commit and publish leaves rows unsent; the polling sweep sends them."""
     store = Store(notes_db, Base.metadata, source="notes")
     with store.unit_of_work() as uow:  # committed by a process that died before publishing

@@ -1,4 +1,5 @@
 """Timed RPC gives up instead of hanging; every service serves metrics, health and readiness."""
+
 import time
 
 import pytest

@@ -1,4 +1,5 @@
 """The unit of work, outbox rows and processed-event records on SQLite and PostgreSQL."""
+
 import json
 
 import pytest
@@ -33,11 +34,10 @@ def test_state_and_event_commit_together(store):
 
 
 def test_a_failed_unit_of_work_leaves_neither_state_nor_event(store):
-    with pytest.raises(RuntimeError):
-        with store.unit_of_work() as uow:
-            uow.session.execute(notes.insert().values(text="x"))
-            uow.emit("note.added", subject="1", data={})
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), store.unit_of_work() as uow:
+        uow.session.execute(notes.insert().values(text="x"))
+        uow.emit("note.added", subject="1", data={})
+        raise RuntimeError("boom")
     assert outbox_rows(store) == []
     with store.read() as session:
         assert session.execute(sa.select(sa.func.count()).select_from(notes)).scalar_one() == 0
@@ -70,8 +70,9 @@ def test_prune_forgets_only_what_is_past_retention(store):
         uow.emit("note.added", subject="unsent", data={})
         uow.claim_event("ledger.h", "e-old")
     with store.engine.begin() as connection:
-        connection.execute(sa.update(store.outbox).where(store.outbox.c.id == 1)
-                           .values(sent_at=sa.func.current_timestamp()))
+        connection.execute(
+            sa.update(store.outbox).where(store.outbox.c.id == 1).values(sent_at=sa.func.current_timestamp())
+        )
     store.prune(timedelta(seconds=-60), timedelta(days=1))  # the sent one is "older" than retention
     rows = outbox_rows(store)
     assert [r.sent_at for r in rows] == [None]  # an unsent event is never pruned
@@ -110,11 +111,10 @@ def tag_store(database_url):
 
 def test_a_named_unique_constraint_becomes_the_declared_conflict(tag_store):
     for flush_early in (True, False):  # raised by an explicit flush or by the commit
-        with pytest.raises(Conflict) as refused:
-            with tag_store.unit_of_work() as uow:
-                uow.session.add(Tag(code="a", version=1))
-                if flush_early:
-                    uow.flush()
+        with pytest.raises(Conflict) as refused, tag_store.unit_of_work() as uow:
+            uow.session.add(Tag(code="a", version=1))
+            if flush_early:
+                uow.flush()
         assert (refused.value.code, refused.value.fields) == ("tag.code_taken", {"code": ["编码已被使用。"]})
 
 
@@ -134,8 +134,7 @@ def test_failures_nobody_declared_propagate_unchanged(database_url):
     store = Store(database_url, ConflictBase.metadata, source="tags")
     ConflictBase.metadata.create_all(store.engine)
     try:
-        with pytest.raises(sa.exc.IntegrityError):
-            with store.unit_of_work() as uow:
-                uow.session.add_all([Tag(code="x", version=1), Tag(code="x", version=1)])
+        with pytest.raises(sa.exc.IntegrityError), store.unit_of_work() as uow:
+            uow.session.add_all([Tag(code="x", version=1), Tag(code="x", version=1)])
     finally:
         store.dispose()

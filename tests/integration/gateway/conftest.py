@@ -1,4 +1,5 @@
 """The gateway in-process against the real broker, with or without the centers service."""
+
 import pytest
 import requests
 
@@ -11,7 +12,6 @@ from tests.support.net import free_port
 
 SECRET = "test-secret-" + "x" * 40
 COUNTY = ("9001", "county_admin", None)
-
 
 
 class WebSession(requests.Session):
@@ -38,11 +38,13 @@ def gateway_db(tmp_path):
 @pytest.fixture
 def web_config(nameko_config, gateway_db):
     port = free_port()
-    nameko_config.update({
-        "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
-        "JWT_SECRET": SECRET,
-        "RPC_TIMEOUT": 2,
-    })
+    nameko_config.update(
+        {
+            "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
+            "JWT_SECRET": SECRET,
+            "RPC_TIMEOUT": 2,
+        }
+    )
     return port
 
 

@@ -1,7 +1,8 @@
 """The gateway over HTTP with the centers service, both in-process on the real broker."""
+
+import contextlib
 import time
 
-import eventlet
 import pytest
 from kombu import Connection, Exchange, Queue
 from nameko.standalone.rpc import ServiceRpcClient
@@ -18,7 +19,6 @@ COUNTY_CENTER = {"code": "yuci", "name": "榆次区新时代文明实践中心",
 
 def shared_of(container):
     return next(e for e in container.shared_extensions.values() if isinstance(e, GatewayShared))
-
 
 
 def assert_problem(response, status, code=None, field=None):
@@ -68,6 +68,7 @@ def callers(tokens, tree):
 
 # -- auth and accounts ---------------------------------------------------------------------
 
+
 def test_create_admin_is_idempotent_and_the_admin_can_log_in(gateway_db, start_gateway, web, capsys):
     args = ["create-admin", "--username", "root", "--password", "a-long-password", "--database-url", gateway_db]
     accounts.main(args)
@@ -84,11 +85,11 @@ def test_create_admin_is_idempotent_and_the_admin_can_log_in(gateway_db, start_g
 
 
 def test_wrong_credentials_are_401_and_repeated_failures_429(gateway_db, start_gateway, web):
-    accounts.main(["create-admin", "--username", "root", "--password", "a-long-password",
-                   "--database-url", gateway_db])
+    accounts.main(["create-admin", "--username", "root", "--password", "a-long-password", "--database-url", gateway_db])
     start_gateway()
-    assert_problem(web.post("/api/v1/auth/token", json={"username": "nobody", "password": "x"}),
-                   401, "auth.invalid_credentials")
+    assert_problem(
+        web.post("/api/v1/auth/token", json={"username": "nobody", "password": "x"}), 401, "auth.invalid_credentials"
+    )
     for _ in range(5):  # the limiter allows 5 failures per username and address
         assert_problem(web.post("/api/v1/auth/token", json={"username": "root", "password": "wrong"}), 401)
     limited = web.post("/api/v1/auth/token", json={"username": "root", "password": "a-long-password"})
@@ -107,8 +108,13 @@ def test_missing_or_bad_tokens_are_401_with_a_bearer_challenge(gateway, web, tok
 
 def test_accounts_are_created_within_the_creators_scope(tree, web, callers):
     def create(caller, username, role, scope=None):
-        body = {"username": username, "password": "a-long-password", "role": role,
-                "scope_center_id": scope, "display_name": username}
+        body = {
+            "username": username,
+            "password": "a-long-password",
+            "role": role,
+            "scope_center_id": scope,
+            "display_name": username,
+        }
         return web.post("/api/v1/accounts", json=body, token=callers[caller])
 
     made = create("county", "admin.a", "center_admin", tree["a"])
@@ -130,6 +136,7 @@ def test_accounts_are_created_within_the_creators_scope(tree, web, callers):
 
 
 # -- centers and venues: every route -------------------------------------------------------
+
 
 def test_reads_work_for_any_account_and_need_a_token(tree, web, callers):
     reads = [
@@ -166,38 +173,55 @@ def test_center_writes_by_role_and_scope(tree, web, callers):
     # create
     station = {"code": "a2", "name": "a2 实践站", "level": "station", "parent_id": tree["a"]}
     assert web.post("/api/v1/centers", json=station, token=callers["admin_a"]).status_code == 201
-    assert_problem(web.post("/api/v1/centers", json=dict(station, code="b1", parent_id=b),
-                            token=callers["admin_a"]), 403)
+    assert_problem(
+        web.post("/api/v1/centers", json=dict(station, code="b1", parent_id=b), token=callers["admin_a"]), 403
+    )
     assert_problem(web.post("/api/v1/centers", json=dict(station, code="v1"), token=callers["volunteer"]), 403)
-    assert_problem(web.post("/api/v1/centers", json=dict(station, code="x"), token=callers["county"]), 422,
-                   field="code")
+    assert_problem(
+        web.post("/api/v1/centers", json=dict(station, code="x"), token=callers["county"]), 422, field="code"
+    )
     # update, with If-Match
-    patched = web.patch(f"/api/v1/centers/{a1}", json={"floor_area_m2": 55.0}, token=callers["admin_a"],
-                        headers={"If-Match": '"1"'})
+    patched = web.patch(
+        f"/api/v1/centers/{a1}", json={"floor_area_m2": 55.0}, token=callers["admin_a"], headers={"If-Match": '"1"'}
+    )
     assert patched.status_code == 200 and patched.json()["version"] == 2 and patched.headers["ETag"] == '"2"'
-    assert_problem(web.patch(f"/api/v1/centers/{a1}", json={"name": "stale"}, token=callers["admin_a"],
-                             headers={"If-Match": '"1"'}), 409)
+    assert_problem(
+        web.patch(
+            f"/api/v1/centers/{a1}", json={"name": "stale"}, token=callers["admin_a"], headers={"If-Match": '"1"'}
+        ),
+        409,
+    )
     assert_problem(web.patch(f"/api/v1/centers/{b}", json={"name": "x"}, token=callers["admin_a"]), 403)
-    assert_problem(web.patch(f"/api/v1/centers/{a1}", json={"floor_area_m2": -1}, token=callers["admin_a"]),
-                   422, field="floor_area_m2")
-    assert_problem(web.patch(f"/api/v1/centers/{a1}", json={"level": "center"}, token=callers["county"]),
-                   422, field="level")
+    assert_problem(
+        web.patch(f"/api/v1/centers/{a1}", json={"floor_area_m2": -1}, token=callers["admin_a"]),
+        422,
+        field="floor_area_m2",
+    )
+    assert_problem(
+        web.patch(f"/api/v1/centers/{a1}", json={"level": "center"}, token=callers["county"]), 422, field="level"
+    )
     # read-your-writes: the read model already has version 2
     assert web.get(f"/api/v1/centers/{a1}", token=callers["volunteer"]).json()["floor_area_m2"] == 55.0
     # status
-    assert_problem(web.post(f"/api/v1/centers/{a1}/status", json={"status": "closed"}, token=callers["admin_a"]),
-                   422)
-    assert_problem(web.post(f"/api/v1/centers/{a1}/status", json={"status": "gone"}, token=callers["admin_a"]),
-                   422, field="status")
-    assert_problem(web.post(f"/api/v1/centers/{b}/status", json={"status": "suspended", "reason": "装修"},
-                            token=callers["admin_a"]), 403)
-    suspended = web.post(f"/api/v1/centers/{a1}/status", json={"status": "suspended", "reason": "装修"},
-                         token=callers["admin_a"])
+    assert_problem(web.post(f"/api/v1/centers/{a1}/status", json={"status": "closed"}, token=callers["admin_a"]), 422)
+    assert_problem(
+        web.post(f"/api/v1/centers/{a1}/status", json={"status": "gone"}, token=callers["admin_a"]), 422, field="status"
+    )
+    assert_problem(
+        web.post(
+            f"/api/v1/centers/{b}/status", json={"status": "suspended", "reason": "装修"}, token=callers["admin_a"]
+        ),
+        403,
+    )
+    suspended = web.post(
+        f"/api/v1/centers/{a1}/status", json={"status": "suspended", "reason": "装修"}, token=callers["admin_a"]
+    )
     assert suspended.status_code == 200 and suspended.json()["status"] == "suspended"
     # move
     assert_problem(web.post(f"/api/v1/centers/{a1}/move", json={"parent_id": b}, token=callers["admin_a"]), 403)
-    assert_problem(web.post(f"/api/v1/centers/{a1}/move", json={"parent_id": "b"}, token=callers["county"]),
-                   422, field="parent_id")
+    assert_problem(
+        web.post(f"/api/v1/centers/{a1}/move", json={"parent_id": "b"}, token=callers["county"]), 422, field="parent_id"
+    )
     moved = web.post(f"/api/v1/centers/{a1}/move", json={"parent_id": b}, token=callers["county"])
     assert moved.status_code == 200 and moved.json()["parent_id"] == b
     ancestors = web.get(f"/api/v1/centers/{a1}/ancestors", token=callers["volunteer"]).json()
@@ -212,14 +236,18 @@ def test_venue_routes_by_role_and_scope(tree, web, callers):
     venue_id = added.json()["id"]
     assert_problem(web.post(f"/api/v1/centers/{b}/venues", json=venue, token=callers["admin_a"]), 403)
     assert_problem(web.post(f"/api/v1/centers/{a1}/venues", json=venue, token=callers["volunteer"]), 403)
-    assert_problem(web.post(f"/api/v1/centers/{a1}/venues", json=dict(venue, kind="pool"),
-                            token=callers["admin_a"]), 422, field="kind")
+    assert_problem(
+        web.post(f"/api/v1/centers/{a1}/venues", json=dict(venue, kind="pool"), token=callers["admin_a"]),
+        422,
+        field="kind",
+    )
 
     assert web.get(f"/api/v1/venues/{venue_id}", token=callers["volunteer"]).json()["name"] == "法律援助室"
     changed = web.patch(f"/api/v1/venues/{venue_id}", json={"capacity": 30}, token=callers["admin_a"])
     assert changed.status_code == 200 and changed.json()["capacity"] == 30
-    assert_problem(web.patch(f"/api/v1/venues/{venue_id}", json={"capacity": -3}, token=callers["admin_a"]),
-                   422, field="capacity")
+    assert_problem(
+        web.patch(f"/api/v1/venues/{venue_id}", json={"capacity": -3}, token=callers["admin_a"]), 422, field="capacity"
+    )
     assert_problem(web.patch(f"/api/v1/venues/{venue_id}", json={"capacity": 1}, token=callers["volunteer"]), 403)
 
     b_venue = web.post(f"/api/v1/centers/{b}/venues", json=venue, token=callers["county"]).json()["id"]
@@ -237,8 +265,12 @@ def test_refused_writes_change_nothing(tree, web, callers):
     for response in (
         web.patch(f"/api/v1/centers/{a1}", json={"name": ""}, token=callers["admin_a"]),
         web.patch(f"/api/v1/centers/{a1}", json={"name": "x"}, token=callers["volunteer"]),
-        web.patch(f"/api/v1/centers/{a1}", data="{oops", token=callers["admin_a"],
-                  headers={"Content-Type": "application/json"}),
+        web.patch(
+            f"/api/v1/centers/{a1}",
+            data="{oops",
+            token=callers["admin_a"],
+            headers={"Content-Type": "application/json"},
+        ),
     ):
         assert response.status_code in (400, 403, 422)
     with ServiceRpcClient("centers", timeout=10) as centers:
@@ -247,16 +279,27 @@ def test_refused_writes_change_nothing(tree, web, callers):
 
 # -- errors --------------------------------------------------------------------------------
 
+
 def test_transport_errors_are_problems(tree, web, callers):
     token = callers["county"]
-    assert_problem(web.post("/api/v1/centers", data="{not json", token=token,
-                            headers={"Content-Type": "application/json"}), 400, "request.malformed_json")
-    assert_problem(web.post("/api/v1/centers", data="code=x", token=token,
-                            headers={"Content-Type": "application/x-www-form-urlencoded"}), 400,
-                   "request.content_type")
+    assert_problem(
+        web.post("/api/v1/centers", data="{not json", token=token, headers={"Content-Type": "application/json"}),
+        400,
+        "request.malformed_json",
+    )
+    assert_problem(
+        web.post(
+            "/api/v1/centers", data="code=x", token=token, headers={"Content-Type": "application/x-www-form-urlencoded"}
+        ),
+        400,
+        "request.content_type",
+    )
     huge = b'{"name":"' + b"x" * (1024 * 1024) + b'"}'
-    assert_problem(web.post("/api/v1/centers", data=huge, token=token,
-                            headers={"Content-Type": "application/json"}), 413, "request.too_large")
+    assert_problem(
+        web.post("/api/v1/centers", data=huge, token=token, headers={"Content-Type": "application/json"}),
+        413,
+        "request.too_large",
+    )
     assert_problem(web.get("/api/v1/nowhere"), 404, "http.not_found")
     not_allowed = web.put(f"/api/v1/centers/{tree['a']}", json={}, token=token)
     assert_problem(not_allowed, 405, "http.method_not_allowed")
@@ -280,44 +323,43 @@ def test_503_fast_when_centers_is_not_running(start_gateway, web, county_token):
 
 # -- idempotency, request ids --------------------------------------------------------------
 
+
 def test_idempotency_key_replays_and_refuses_reuse(gateway, web, county_token, tokens):
     headers = {"Idempotency-Key": "create-county-1"}
     first = web.post("/api/v1/centers", json=COUNTY_CENTER, token=county_token, headers=headers)
-    again = web.post("/api/v1/centers", json=dict(reversed(COUNTY_CENTER.items())), token=county_token,
-                     headers=headers)
+    again = web.post("/api/v1/centers", json=dict(reversed(COUNTY_CENTER.items())), token=county_token, headers=headers)
     assert first.status_code == again.status_code == 201
     assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
     assert "Idempotent-Replayed" not in first.headers
-    reused = web.post("/api/v1/centers", json=dict(COUNTY_CENTER, code="other"), token=county_token,
-                      headers=headers)
+    reused = web.post("/api/v1/centers", json=dict(COUNTY_CENTER, code="other"), token=county_token, headers=headers)
     assert_problem(reused, 422, "idempotency.key_reused")
     assert web.get("/api/v1/centers", token=county_token).json()["total"] == 1
     # keys are per account: the same key from another account is another request
-    other = web.post("/api/v1/centers", json=COUNTY_CENTER, headers=headers,
-                     token=tokens("9002", "county_admin"))
+    other = web.post("/api/v1/centers", json=COUNTY_CENTER, headers=headers, token=tokens("9002", "county_admin"))
     assert_problem(other, 409, "center.code_taken")
     # a refusal is stored and replayed too
-    replayed = web.post("/api/v1/centers", json=COUNTY_CENTER, headers=headers,
-                        token=tokens("9002", "county_admin"))
+    replayed = web.post("/api/v1/centers", json=COUNTY_CENTER, headers=headers, token=tokens("9002", "county_admin"))
     assert replayed.json() == other.json() and replayed.headers["Idempotent-Replayed"] == "true"
 
 
 def test_request_ids_are_echoed_and_reach_the_services(gateway, web, county_token, amqp_uri):
     with Connection(amqp_uri) as connection:
-        queue = Queue("test-request-id", Exchange("centers.events", "topic", durable=True),
-                      routing_key="center.created", exclusive=True)
+        queue = Queue(
+            "test-request-id",
+            Exchange("centers.events", "topic", durable=True),
+            routing_key="center.created",
+            exclusive=True,
+        )
         received = []
-        with connection.Consumer(queue, callbacks=[lambda body, message: received.append(body)],
-                                 accept=events.ACCEPT):
-            response = web.post("/api/v1/centers", json=COUNTY_CENTER, token=county_token,
-                                headers={"X-Request-Id": "req-abc_123"})
+        with connection.Consumer(queue, callbacks=[lambda body, message: received.append(body)], accept=events.ACCEPT):
+            response = web.post(
+                "/api/v1/centers", json=COUNTY_CENTER, token=county_token, headers={"X-Request-Id": "req-abc_123"}
+            )
             assert response.headers["X-Request-Id"] == "req-abc_123"
             deadline = time.monotonic() + 10
             while not received and time.monotonic() < deadline:
-                try:
+                with contextlib.suppress(TimeoutError):
                     connection.drain_events(timeout=0.5)
-                except TimeoutError:
-                    pass
     # the centers service stamped our request id (carried in the RPC context) on its event
     assert received and received[0]["requestid"] == "req-abc_123"
     generated = web.get("/api/v1/nowhere", headers={"X-Request-Id": "bad id!"}).headers["X-Request-Id"]
@@ -326,17 +368,20 @@ def test_request_ids_are_echoed_and_reach_the_services(gateway, web, county_toke
 
 # -- the read model ------------------------------------------------------------------------
 
+
 def test_the_read_model_serves_centers_without_rpc_learns_from_events_and_heals(
     gateway, centers_service, web, county_token
 ):
     read_model = shared_of(gateway).read_model
     wait_for(lambda: read_model.synced_at is not None)
     with ServiceRpcClient("centers", timeout=10) as centers:
-        created = centers.create_center(COUNTY_CENTER, {"account_id": "x", "role": "county_admin",
-                                                        "scope_center_id": None})
+        created = centers.create_center(
+            COUNTY_CENTER, {"account_id": "x", "role": "county_admin", "scope_center_id": None}
+        )
         wait_for(lambda: read_model.get(created["id"]) is not None)  # from the center.created event
-        updated = centers.update_center(created["id"], {"name": "新名字"}, {
-            "account_id": "x", "role": "county_admin", "scope_center_id": None})
+        updated = centers.update_center(
+            created["id"], {"name": "新名字"}, {"account_id": "x", "role": "county_admin", "scope_center_id": None}
+        )
         wait_for(lambda: read_model.get(created["id"])["version"] == updated["version"])
 
     # a missed event: the replica holds an old copy until the periodic resync heals it
@@ -354,6 +399,7 @@ def test_the_read_model_serves_centers_without_rpc_learns_from_events_and_heals(
 
 
 # -- OpenAPI and metrics -------------------------------------------------------------------
+
 
 def test_openapi_is_public_valid_and_complete(start_gateway, web):
     start_gateway()

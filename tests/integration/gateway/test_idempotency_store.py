@@ -1,4 +1,5 @@
 """Idempotency records in the gateway database, on SQLite and on PostgreSQL."""
+
 import pytest
 
 from gateway import idempotency

@@ -1,5 +1,6 @@
 """The centers rules, tested as plain functions over small values (no broker, no database)."""
-from datetime import date, datetime, timezone
+
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -138,9 +139,7 @@ def test_scope_compares_whole_ids():
         domain.authorize_change(admin_of_1, Node(12, None, "center", "active", "/12/"))
 
 
-@pytest.mark.parametrize(
-    "actor", [VOLUNTEER, Actor("x", "resident"), Actor("x", "center_admin", scope_center_id=None)]
-)
+@pytest.mark.parametrize("actor", [VOLUNTEER, Actor("x", "resident"), Actor("x", "center_admin", scope_center_id=None)])
 def test_other_roles_may_do_nothing(actor):
     for check in (
         lambda: domain.authorize_change(actor, POINT),
@@ -213,8 +212,13 @@ def test_version_check():
 
 def test_fields_valid():
     domain.check_center_fields(
-        {"longitude": 112.7, "latitude": 37.7, "households_served": 10, "residents_served": 30,
-         "opened_on": date(2020, 1, 1)},
+        {
+            "longitude": 112.7,
+            "latitude": 37.7,
+            "households_served": 10,
+            "residents_served": 30,
+            "opened_on": date(2020, 1, 1),
+        },
         today=date(2024, 1, 1),
     )
     domain.check_center_fields({}, today=date(2024, 1, 1))
@@ -223,8 +227,7 @@ def test_fields_valid():
 def test_fields_invalid_across_fields():
     with pytest.raises(InvalidInput) as excinfo:
         domain.check_center_fields(
-            {"longitude": 112.7, "households_served": 10, "residents_served": 3,
-             "opened_on": date(2025, 1, 1)},
+            {"longitude": 112.7, "households_served": 10, "residents_served": 3, "opened_on": date(2025, 1, 1)},
             today=date(2024, 1, 1),
         )
     assert code_of(excinfo) == "center.fields_invalid"
@@ -233,9 +236,7 @@ def test_fields_invalid_across_fields():
 
 def test_changed_fields():
     current = {"name": "甲", "address": None, "platforms": ["theory"]}
-    assert domain.changed_fields(current, {"name": "甲", "address": "路", "platforms": ["theory"]}) == {
-        "address": "路"
-    }
+    assert domain.changed_fields(current, {"name": "甲", "address": "路", "platforms": ["theory"]}) == {"address": "路"}
 
 
 def test_accepts_venues():
@@ -248,9 +249,7 @@ def test_accepts_venues():
 
 
 def test_rollup_fills_missing_levels_and_rounds_area():
-    stats = domain.rollup(
-        2, [("institute", 1, 100, 300, 771.63), ("station", 2, 50, None, 155.0000001)], 4
-    )
+    stats = domain.rollup(2, [("institute", 1, 100, 300, 771.63), ("station", 2, 50, None, 155.0000001)], 4)
     assert stats == {
         "center_id": 2,
         "count_by_level": {"center": 0, "institute": 1, "station": 2, "point": 0},
@@ -268,33 +267,52 @@ def test_rollup_of_nothing():
 def test_depth_first_orders_by_numeric_ids():
     nodes = [
         Node(10, 1, "institute", "active", "/1/10/"),
-        POINT, STATION_A, INST_A, CENTER,
+        POINT,
+        STATION_A,
+        INST_A,
+        CENTER,
         Node(9, 2, "station", "active", "/1/2/9/"),
     ]
     ordered = domain.depth_first(nodes, CENTER.path)
-    assert [(depth, node.id) for depth, node in ordered] == [
-        (0, 1), (1, 2), (2, 4), (3, 6), (2, 9), (1, 10)
-    ]
+    assert [(depth, node.id) for depth, node in ordered] == [(0, 1), (1, 2), (2, 4), (3, 6), (2, 9), (1, 10)]
 
 
 # --- commands: state + input + clock -> new state and events ----------------------------
 
-NOW = datetime(2026, 11, 28, 8, 0, tzinfo=timezone.utc)
-LATER = datetime(2026, 11, 29, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
+LATER = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
 
 
 def stored_institute(**overrides):
     """Institute A (id 2) as the store gives it to the domain."""
-    return {"id": 2, "parent_id": 1, "level": "institute", "status": "active", "status_reason": None,
-            "path": "/1/2/", "code": "inst-a", "name": "甲实践所", "opened_on": None, "version": 3,
-            "created_at": NOW, "updated_at": NOW, **overrides}
+    return {
+        "id": 2,
+        "parent_id": 1,
+        "level": "institute",
+        "status": "active",
+        "status_reason": None,
+        "path": "/1/2/",
+        "code": "inst-a",
+        "name": "甲实践所",
+        "opened_on": None,
+        "version": 3,
+        "created_at": NOW,
+        "updated_at": NOW,
+        **overrides,
+    }
 
 
 def test_create_starts_active_at_version_1_and_raises_created():
     values = {"code": "st-9", "name": "九站", "level": "station", "parent_id": 2}
     change = domain.create_center(COUNTY, values, INST_A, NOW)
-    assert change.state == {**values, "status": "active", "status_reason": None, "version": 1,
-                            "created_at": NOW, "updated_at": NOW}
+    assert change.state == {
+        **values,
+        "status": "active",
+        "status_reason": None,
+        "version": 1,
+        "created_at": NOW,
+        "updated_at": NOW,
+    }
     assert [event.type for event in change.events] == ["center.created"]
 
 
@@ -319,7 +337,9 @@ def test_update_refuses_a_stale_expected_version_and_outsiders():
     with pytest.raises(Conflict):
         domain.update_center(COUNTY, stored_institute(), {"name": "新名"}, 2, LATER)
     with pytest.raises(PermissionDenied):
-        domain.update_center(Actor("b", "center_admin", scope_center_id=3), stored_institute(), {"name": "新名"}, None, LATER)
+        domain.update_center(
+            Actor("b", "center_admin", scope_center_id=3), stored_institute(), {"name": "新名"}, None, LATER
+        )
 
 
 def test_move_gives_the_new_path_and_the_previous_parent():

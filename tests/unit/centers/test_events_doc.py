@@ -1,5 +1,6 @@
 """docs/events.md against the centers contract (services/centers/contract.py): the page shows the schemas the code
 publishes, and every example on it is valid."""
+
 import json
 import re
 

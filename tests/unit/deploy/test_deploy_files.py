@@ -1,5 +1,6 @@
 """The deployment files agree with the service registry, the code and each other (no Docker
 engine runs here, so compose and the Dockerfile are checked, not built)."""
+
 import dataclasses
 import importlib
 
@@ -16,9 +17,22 @@ from services.registry import SERVICES, Service
 
 DEPLOY = ROOT / "deploy"
 PARENT_LEVEL = {"center": None, "institute": "center", "station": "institute", "point": "station"}
-CONFIG_ENV = ("AMQP_URI", "DATABASE_URL", "METRICS_PORT", "METRICS_HOST", "RPC_TIMEOUT",
-              "OUTBOX_POLL_SECONDS", "MAX_WORKERS", "PREFETCH_COUNT", "WEB_SERVER_ADDRESS",
-              "JWT_SECRET", "GATEWAY_DEMO", "TOKEN_TTL_SECONDS", "SERVICE_NAME", "LOG_LEVEL")
+CONFIG_ENV = (
+    "AMQP_URI",
+    "DATABASE_URL",
+    "METRICS_PORT",
+    "METRICS_HOST",
+    "RPC_TIMEOUT",
+    "OUTBOX_POLL_SECONDS",
+    "MAX_WORKERS",
+    "PREFETCH_COUNT",
+    "WEB_SERVER_ADDRESS",
+    "JWT_SECRET",
+    "GATEWAY_DEMO",
+    "TOKEN_TTL_SECONDS",
+    "SERVICE_NAME",
+    "LOG_LEVEL",
+)
 WITH_DATABASE = [service for service in SERVICES if service.has_database]
 
 
@@ -40,8 +54,11 @@ def service_config():
 
 
 def test_the_committed_deploy_files_are_what_the_registry_makes():
-    stale = [str(path.relative_to(ROOT)) for path, text in render.rendered_files().items()
-             if path.read_text(encoding="utf-8") != text]
+    stale = [
+        str(path.relative_to(ROOT))
+        for path, text in render.rendered_files().items()
+        if path.read_text(encoding="utf-8") != text
+    ]
     assert not stale, f"{stale} are not what services/registry.py makes: run `make deploy-files`"
 
 
@@ -49,8 +66,14 @@ def test_the_config_has_the_chassis_keys_with_defaults(clean_env):
     config = service_config()
     assert config["AMQP_URI"] == "amqp://guest:guest@127.0.0.1:5672/"
     assert config["DATABASE_URL"] == ""  # no shared default: whoever starts a service sets it
-    for key in ("RPC_TIMEOUT", "OUTBOX_POLL_SECONDS", "max_workers", "PREFETCH_COUNT", "METRICS_PORT",
-                "TOKEN_TTL_SECONDS"):
+    for key in (
+        "RPC_TIMEOUT",
+        "OUTBOX_POLL_SECONDS",
+        "max_workers",
+        "PREFETCH_COUNT",
+        "METRICS_PORT",
+        "TOKEN_TTL_SECONDS",
+    ):
         assert isinstance(config[key], int), key
     assert config["GATEWAY_DEMO"] is False
     assert config["LOGGING"]["version"] == 1
@@ -98,8 +121,7 @@ def test_compose_runs_every_service_from_the_config():
     services = compose["services"]
     for index, service in enumerate(SERVICES):
         block = services[service.name]
-        assert block["command"] == ["nameko", "run", "--config", "deploy/config/service.yml",
-                                    service.entrypoint]
+        assert block["command"] == ["nameko", "run", "--config", "deploy/config/service.yml", service.entrypoint]
         environment = block["environment"]
         assert environment["AMQP_URI"].startswith("amqp://")
         assert environment["SERVICE_NAME"] == service.name
@@ -159,8 +181,7 @@ def test_the_local_scrape_targets_are_the_registered_metrics_ports():
 
 
 def test_a_service_added_to_the_registry_is_deployed_everywhere():
-    volunteers = Service("volunteers", "services.volunteers.service:VolunteersService",
-                         metrics_port=9102)
+    volunteers = Service("volunteers", "services.volunteers.service:VolunteersService", metrics_port=9102)
     assert volunteers.migrations == "services.volunteers.migrate"
     services = (*SERVICES[:-1], volunteers, SERVICES[-1])  # before the gateway, which calls it
 
@@ -176,8 +197,10 @@ def test_a_service_added_to_the_registry_is_deployed_everywhere():
     local = yaml.safe_load(render.render_local_prometheus(services))["scrape_configs"]
     assert {"job_name": "volunteers", "static_configs": [{"targets": ["127.0.0.1:9102"]}]} in local
     in_compose = yaml.safe_load(render.render_compose_prometheus(services))["scrape_configs"]
-    assert {"job_name": "volunteers",
-            "dns_sd_configs": [{"names": ["volunteers"], "type": "A", "port": 9102}]} in in_compose
+    assert {
+        "job_name": "volunteers",
+        "dns_sd_configs": [{"names": ["volunteers"], "type": "A", "port": 9102}],
+    } in in_compose
     assert "EXPOSE 8000 9100 9101 9102" in render.render_dockerfile("FROM x\nEXPOSE 1\n", services)
     without_database = dataclasses.replace(volunteers, has_database=False, migrations=None)
     assert without_database.migrations is None

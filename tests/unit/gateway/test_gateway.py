@@ -1,5 +1,6 @@
 """The gateway's pure parts, without a broker: read model, problems, tokens, the login
 limiter, idempotency fingerprints, route declarations and who may create whom."""
+
 import time
 
 import jwt
@@ -35,6 +36,7 @@ class Clock:
 
 
 # -- read model ----------------------------------------------------------------------------
+
 
 def test_read_model_keeps_the_higher_version_whatever_the_order():
     model = CenterReadModel()
@@ -74,12 +76,16 @@ def test_a_resync_heals_a_missed_event():
 
 # -- problems ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("error, status", [
-    (InvalidInput("center.x", "bad", {"name": ["too long"]}), 422),
-    (NotFound("center.not_found", "no"), 404),
-    (Conflict("center.version_conflict", "stale"), 409),
-    (ServiceUnavailable("service.unavailable", "down"), 503),
-])
+
+@pytest.mark.parametrize(
+    "error, status",
+    [
+        (InvalidInput("center.x", "bad", {"name": ["too long"]}), 422),
+        (NotFound("center.not_found", "no"), 404),
+        (Conflict("center.version_conflict", "stale"), 409),
+        (ServiceUnavailable("service.unavailable", "down"), 503),
+    ],
+)
 def test_chassis_errors_map_generically(error, status):
     problem = problems.to_problem(error)
     body = problems.render(problem, "rid")
@@ -95,6 +101,7 @@ def test_unexpected_errors_are_opaque_500s():
 
 # -- tokens --------------------------------------------------------------------------------
 
+
 def test_a_token_round_trips_and_is_cached_until_it_expires():
     clock = Clock(time.time())  # PyJWT checks exp against the real clock
     tokens = Tokens(SECRET, ttl_seconds=60, clock=clock)
@@ -107,25 +114,29 @@ def test_a_token_round_trips_and_is_cached_until_it_expires():
     assert refused.value.status == 401 and refused.value.code == "auth.token_expired"
 
 
-@pytest.mark.parametrize("claims, algorithm, key", [
-    ({"iss": "wenming", "aud": "wenming-api", "sub": "1", "role": "county_admin"}, "HS256", SECRET),  # no exp
-    ({"iss": "other", "aud": "wenming-api", "exp": 9e9, "sub": "1", "role": "county_admin"}, "HS256", SECRET),
-    ({"iss": "wenming", "aud": "other", "exp": 9e9, "sub": "1", "role": "county_admin"}, "HS256", SECRET),
-    ({"iss": "wenming", "aud": "wenming-api", "exp": 9e9, "sub": "1", "role": "county_admin"}, "HS256", "k" * 40),
-    ({"iss": "wenming", "aud": "wenming-api", "exp": 9e9, "sub": "1", "role": "county_admin"}, "HS512", SECRET),
-    ({"iss": "wenming", "aud": "wenming-api", "exp": 9e9, "sub": "1", "role": "root"}, "HS256", SECRET),
-])
+@pytest.mark.parametrize(
+    "claims, algorithm, key",
+    [
+        ({"iss": "wenming", "aud": "wenming-api", "sub": "1", "role": "county_admin"}, "HS256", SECRET),  # no exp
+        ({"iss": "other", "aud": "wenming-api", "exp": 9e9, "sub": "1", "role": "county_admin"}, "HS256", SECRET),
+        ({"iss": "wenming", "aud": "other", "exp": 9e9, "sub": "1", "role": "county_admin"}, "HS256", SECRET),
+        ({"iss": "wenming", "aud": "wenming-api", "exp": 9e9, "sub": "1", "role": "county_admin"}, "HS256", "k" * 40),
+        ({"iss": "wenming", "aud": "wenming-api", "exp": 9e9, "sub": "1", "role": "county_admin"}, "HS512", SECRET),
+        ({"iss": "wenming", "aud": "wenming-api", "exp": 9e9, "sub": "1", "role": "root"}, "HS256", SECRET),
+    ],
+)
 def test_tokens_are_refused_unless_every_check_passes(claims, algorithm, key):
     token = jwt.encode(claims, key, algorithm=algorithm)
     with pytest.raises(problems.Problem) as refused:
         Tokens(SECRET).verify(token)
     assert refused.value.status == 401
-    assert "error=\"invalid_token\"" in refused.value.headers["WWW-Authenticate"]
+    assert 'error="invalid_token"' in refused.value.headers["WWW-Authenticate"]
 
 
 def test_an_unsigned_token_is_refused():
-    token = jwt.encode({"iss": "wenming", "aud": "wenming-api", "exp": 9e9, "sub": "1", "role": "county_admin"},
-                       None, algorithm="none")
+    token = jwt.encode(
+        {"iss": "wenming", "aud": "wenming-api", "exp": 9e9, "sub": "1", "role": "county_admin"}, None, algorithm="none"
+    )
     with pytest.raises(problems.Problem):
         Tokens(SECRET).verify(token)
 
@@ -147,6 +158,7 @@ def test_the_token_cache_is_bounded():
 
 
 # -- login limiter -------------------------------------------------------------------------
+
 
 def test_failed_logins_are_limited_per_key_and_refill():
     clock = Clock()
@@ -172,6 +184,7 @@ def test_the_limiter_forgets_refilled_buckets_when_full():
 
 # -- idempotency ---------------------------------------------------------------------------
 
+
 def test_fingerprints_ignore_json_formatting_but_not_content():
     a = idempotency.fingerprint("POST", "/api/v1/centers", {"a": 1, "b": [1, 2]})
     assert a == idempotency.fingerprint("POST", "/api/v1/centers", {"b": [1, 2], "a": 1})
@@ -189,15 +202,23 @@ def test_malformed_idempotency_keys_are_refused(key):
 # -- routes --------------------------------------------------------------------------------
 
 EXPECTED_ROUTES = {
-    ("POST", "/api/v1/auth/token"), ("GET", "/api/v1/me"), ("POST", "/api/v1/accounts"),
+    ("POST", "/api/v1/auth/token"),
+    ("GET", "/api/v1/me"),
+    ("POST", "/api/v1/accounts"),
     ("GET", "/api/v1/openapi.json"),
-    ("GET", "/api/v1/centers"), ("POST", "/api/v1/centers"),
-    ("GET", "/api/v1/centers/<int:center_id>"), ("PATCH", "/api/v1/centers/<int:center_id>"),
-    ("POST", "/api/v1/centers/<int:center_id>/move"), ("POST", "/api/v1/centers/<int:center_id>/status"),
-    ("GET", "/api/v1/centers/<int:center_id>/subtree"), ("GET", "/api/v1/centers/<int:center_id>/ancestors"),
+    ("GET", "/api/v1/centers"),
+    ("POST", "/api/v1/centers"),
+    ("GET", "/api/v1/centers/<int:center_id>"),
+    ("PATCH", "/api/v1/centers/<int:center_id>"),
+    ("POST", "/api/v1/centers/<int:center_id>/move"),
+    ("POST", "/api/v1/centers/<int:center_id>/status"),
+    ("GET", "/api/v1/centers/<int:center_id>/subtree"),
+    ("GET", "/api/v1/centers/<int:center_id>/ancestors"),
     ("GET", "/api/v1/centers/<int:center_id>/stats"),
-    ("GET", "/api/v1/centers/<int:center_id>/venues"), ("POST", "/api/v1/centers/<int:center_id>/venues"),
-    ("GET", "/api/v1/venues/<int:venue_id>"), ("PATCH", "/api/v1/venues/<int:venue_id>"),
+    ("GET", "/api/v1/centers/<int:center_id>/venues"),
+    ("POST", "/api/v1/centers/<int:center_id>/venues"),
+    ("GET", "/api/v1/venues/<int:venue_id>"),
+    ("PATCH", "/api/v1/venues/<int:venue_id>"),
     ("DELETE", "/api/v1/venues/<int:venue_id>"),
 }
 
@@ -217,10 +238,7 @@ def test_every_route_is_declared_once_with_its_rule():
 def test_the_openapi_document_is_valid_and_lists_every_route_with_its_security():
     document = openapi.build(ROUTES)
     validate(document)
-    operations = {
-        (method.upper(), path): op
-        for path, item in document["paths"].items() for method, op in item.items()
-    }
+    operations = {(method.upper(), path): op for path, item in document["paths"].items() for method, op in item.items()}
     assert set(operations) == {(m, openapi.openapi_path(p)) for m, p in EXPECTED_ROUTES}
     assert operations[("POST", "/api/v1/auth/token")]["security"] == []
     assert operations[("GET", "/api/v1/centers/{center_id}")]["security"] == [{"bearer": []}]
@@ -270,9 +288,7 @@ def test_a_handler_may_call_only_the_services_its_route_declares():
 
 def test_query_strings_become_integers_only_for_integer_fields():
     schema = CenterListQuerySchema()
-    assert query_values(schema, {"parent_id": "5", "q": "12", "page": "x"}) == {
-        "parent_id": 5, "q": "12", "page": "x"
-    }
+    assert query_values(schema, {"parent_id": "5", "q": "12", "page": "x"}) == {"parent_id": 5, "q": "12", "page": "x"}
 
 
 def test_request_ids_are_taken_when_safe_and_made_otherwise():
@@ -294,14 +310,17 @@ def test_if_match_gives_the_expected_version():
 
 # -- who may create whom -------------------------------------------------------------------
 
+
 def within(tree):
     """is_within over {child: parent}."""
+
     def check(center_id, root_id):
         while center_id is not None:
             if center_id == root_id:
                 return True
             center_id = tree.get(center_id)
         return False
+
     return check
 
 
@@ -312,23 +331,37 @@ def may_create(creator, role, scope):
     """check_may_create as the route calls it, with the scope answer the centers service gives."""
     root = creator.scope_center_id if creator.role == "center_admin" else scope
     accounts.check_may_create(creator, role, scope, TREE(scope, root) if scope is not None else None)
+
+
 COUNTY = Actor("1", "county_admin", None)
 ADMIN_OF_2 = Actor("2", "center_admin", 2)
 
 
-@pytest.mark.parametrize("creator, role, scope", [
-    (COUNTY, "county_admin", None), (COUNTY, "center_admin", 4),
-    (ADMIN_OF_2, "volunteer", None), (ADMIN_OF_2, "team_leader", 3),
-    (ADMIN_OF_2, "center_admin", 3), (ADMIN_OF_2, "center_admin", 2),
-])
+@pytest.mark.parametrize(
+    "creator, role, scope",
+    [
+        (COUNTY, "county_admin", None),
+        (COUNTY, "center_admin", 4),
+        (ADMIN_OF_2, "volunteer", None),
+        (ADMIN_OF_2, "team_leader", 3),
+        (ADMIN_OF_2, "center_admin", 3),
+        (ADMIN_OF_2, "center_admin", 2),
+    ],
+)
 def test_allowed_account_creations(creator, role, scope):
     may_create(creator, role, scope)
 
 
-@pytest.mark.parametrize("creator, role, scope", [
-    (ADMIN_OF_2, "county_admin", None), (ADMIN_OF_2, "center_admin", 4), (ADMIN_OF_2, "center_admin", 1),
-    (ADMIN_OF_2, "volunteer", 4), (Actor("9", "team_leader", 2), "volunteer", None),
-])
+@pytest.mark.parametrize(
+    "creator, role, scope",
+    [
+        (ADMIN_OF_2, "county_admin", None),
+        (ADMIN_OF_2, "center_admin", 4),
+        (ADMIN_OF_2, "center_admin", 1),
+        (ADMIN_OF_2, "volunteer", 4),
+        (Actor("9", "team_leader", 2), "volunteer", None),
+    ],
+)
 def test_refused_account_creations(creator, role, scope):
     with pytest.raises(problems.Problem) as refused:
         may_create(creator, role, scope)
