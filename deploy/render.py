@@ -6,7 +6,7 @@ Writes deploy/compose/docker-compose.yml, deploy/compose/prometheus.yml,
 deploy/compose/initdb.sql, deploy/prometheus/prometheus.yml and the EXPOSE line of
 deploy/docker/Dockerfile (the rest of the Dockerfile is written by hand). Every render
 function takes the services, so the tests can render a registry with one service more;
-tests/e2e/test_deploy_files.py fails when a committed file differs from what the registry
+tests/unit/deploy/test_deploy_files.py fails when a committed file differs from what the registry
 makes now.
 """
 

@@ -9,7 +9,7 @@ databases), `e2e` (the system as separate processes), `faults`.
 
 import eventlet
 
-eventlet.monkey_patch()  # nameko's pytest plugin no longer does this (ARCHITECTURE.md pitfalls)
+eventlet.monkey_patch()  # nameko's pytest plugin no longer does this (docs/architecture.md, pitfalls)
 
 from pathlib import Path  # noqa: E402
 

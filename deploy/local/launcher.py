@@ -39,7 +39,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import kombu
 
-# nameko 3 runs on eventlet by design (ARCHITECTURE.md); its import-time notice is noise here.
+# nameko 3 runs on eventlet by design (docs/architecture.md); its import-time notice is noise here.
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 from nameko.exceptions import UnknownService  # noqa: E402
 from nameko.standalone.rpc import ClusterRpcClient  # noqa: E402

@@ -1,4 +1,4 @@
-"""Configuration: nameko's global config, loaded from deploy/config/<service>.yml where every
+"""Configuration: nameko's global config, loaded from deploy/config/service.yml where every
 value is `${ENV_VAR:default}`, so that one image runs anywhere by environment alone."""
 
 import nameko
