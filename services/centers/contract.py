@@ -26,7 +26,7 @@ from services.chassis.schemas import (
     one_of,
 )
 
-SERVICE = "centers"
+SERVICE = "centers"  # the nameko service name: RPC routing keys `centers.<method>`, exchange `centers.events`
 
 LEVELS = ("center", "institute", "station", "point")
 STATUSES = ("active", "suspended", "closed")

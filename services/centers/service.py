@@ -8,6 +8,7 @@ events, write both in one unit of work. The contract is docs/centers-rpc.md.
 from services.centers import domain
 from services.centers import repository as repo
 from services.centers.contract import (
+    SERVICE,
     CenterCreateSchema,
     CenterListQuerySchema,
     CenterSchema,
@@ -52,7 +53,7 @@ def _venue_id(value):
 
 
 class CentersService:
-    name = "centers"
+    name = SERVICE
 
     db = Database(Base, CONFLICTS)
     observability = Observability()

@@ -24,10 +24,6 @@ def _dumps(value):
 register(SERIALIZER, _dumps, json.loads, content_type=CONTENT_TYPE, content_encoding="utf-8")
 
 
-def exchange_name(service):
-    return f"{service}.events"
-
-
 def utc_timestamp():
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
