@@ -24,8 +24,11 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# Two pytest processes: the eventlet world (nameko in-process), then the asyncio world
+# (tests/edge); see tests/conftest.py.
 test: lint
 	$(VENV)/bin/pytest
+	WENMING_TEST_WORLD=asyncio $(VENV)/bin/pytest tests/edge
 
 # The pure tests only: no broker, no database, a few seconds.
 test-unit: install

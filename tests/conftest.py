@@ -4,12 +4,22 @@ here is mocked. The helpers behind these fixtures are in tests/support.
 
 Tests are grouped by layer, one folder each, and marked after it: `unit` (pure, no broker
 or database: `make test-unit`), `integration` (services in-process on the real broker and
-databases), `e2e` (the system as separate processes), `faults`.
+databases), `e2e` (the system as separate processes), `faults`, and `edge` (the asyncio
+side of the gateway).
+
+Two worlds, two pytest processes: nameko services run in-process on eventlet, which must
+monkey-patch the standard library before anything else is imported; asyncio code must not
+run on a patched library. `pytest` runs the eventlet world and leaves tests/edge out;
+`WENMING_TEST_WORLD=asyncio pytest tests/edge` runs the asyncio world (`make test` runs both).
 """
 
-import eventlet
+import os
 
-eventlet.monkey_patch()  # nameko's pytest plugin no longer does this (docs/architecture.md, pitfalls)
+ASYNCIO_WORLD = os.environ.get("WENMING_TEST_WORLD") == "asyncio"
+if not ASYNCIO_WORLD:
+    import eventlet
+
+    eventlet.monkey_patch()  # nameko's pytest plugin no longer does this (docs/architecture.md, pitfalls)
 
 from pathlib import Path  # noqa: E402
 
@@ -18,7 +28,9 @@ import pytest  # noqa: E402
 from tests.support.broker import private_vhost  # noqa: E402
 from tests.support.postgres import create_database, drop_database  # noqa: E402
 
-LAYERS = ("unit", "integration", "e2e", "faults")
+LAYERS = ("unit", "integration", "e2e", "faults", "edge")
+# each world collects only its own tests
+collect_ignore = ["unit", "integration", "e2e", "faults"] if ASYNCIO_WORLD else ["edge"]
 
 
 def pytest_collection_modifyitems(items):
