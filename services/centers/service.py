@@ -26,7 +26,7 @@ from services.chassis.clock import utcnow
 from services.chassis.db import Conflicts, Database
 from services.chassis.errors import Conflict
 from services.chassis.observability import Observability
-from services.chassis.rpc import rpc
+from services.chassis.rpc import command, rpc
 from services.chassis.schemas import load, load_id
 
 _center = CenterSchema()
@@ -60,7 +60,7 @@ class CentersService:
 
     # --- commands on centers ---------------------------------------------------------------
 
-    @rpc
+    @command
     def create_center(self, data, actor):
         actor = load_actor(actor)
         values = load(CenterCreateSchema(), data)
@@ -74,7 +74,7 @@ class CentersService:
             center.path = domain.child_path(parent_node, center.id)
             return _emit(uow, center, _center, change)
 
-    @rpc
+    @command
     def update_center(self, center_id, changes, actor, expected_version=None):
         actor = load_actor(actor)
         changes = load(CenterUpdateSchema(), changes)
@@ -86,7 +86,7 @@ class CentersService:
             change = domain.update_center(actor, repo.state(center), changes, expected_version, utcnow())
             return _save(uow, center, _center, change)
 
-    @rpc
+    @command
     def move_center(self, center_id, data, actor):
         actor = load_actor(actor)
         parent_id = load(MoveSchema(), data)["parent_id"]
@@ -100,7 +100,7 @@ class CentersService:
                 repo.rebase_descendants(uow.session, old_path, change.state["path"])
             return _save(uow, center, _center, change)
 
-    @rpc
+    @command
     def set_status(self, center_id, data, actor):
         actor = load_actor(actor)
         wanted = load(StatusSchema(), data)
@@ -167,7 +167,7 @@ class CentersService:
 
     # --- venues ----------------------------------------------------------------------------
 
-    @rpc
+    @command
     def add_venue(self, center_id, data, actor):
         actor = load_actor(actor)
         values = load(VenueCreateSchema(), data)
@@ -179,7 +179,7 @@ class CentersService:
             uow.session.add(venue)
             return _emit(uow, venue, _venue, change)
 
-    @rpc
+    @command
     def update_venue(self, venue_id, changes, actor):
         actor = load_actor(actor)
         changes = load(VenueUpdateSchema(), changes)
@@ -190,7 +190,7 @@ class CentersService:
             change = domain.update_venue(actor, repo.state(center), repo.state(venue), changes)
             return _save(uow, venue, _venue, change)
 
-    @rpc
+    @command
     def remove_venue(self, venue_id, actor):
         actor = load_actor(actor)
         venue_id = _venue_id(venue_id)

@@ -17,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from .clock import utcnow
 from .config import amqp_uri, setting
-from .errors import WenmingError
+from .errors import Conflict, InvalidInput, WenmingError
 from .events import make_event
 from .outbox import OutboxRelay
 
@@ -57,6 +57,16 @@ def _add_chassis_tables(metadata):
         sa.Column("unrouted", sa.Boolean, nullable=False, default=False),
         sa.Column("last_error", sa.Text, nullable=True),
         sa.Index("ix_outbox_pending", "sent_at", "id"),
+    )
+    sa.Table(
+        "idempotency_keys",
+        metadata,
+        # the caller's key, scoped by the caller ("<account>/<key>"): one command per key
+        sa.Column("key", sa.String(300), primary_key=True),
+        sa.Column("command", sa.String(100), nullable=False),
+        sa.Column("fingerprint", sa.String(64), nullable=False),
+        sa.Column("outcome", sa.Text, nullable=False),  # the command's JSON result
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
     sa.Table(
         "processed_events",
@@ -103,13 +113,21 @@ class Conflicts:
 
     def for_integrity_error(self, error, metadata):
         name = violated_constraint(error, metadata)
-        return _fresh(self.unique.get(name))
+        return _fresh(self.unique.get(name) or CHASSIS_UNIQUE.get(name))
 
     def for_stale_tables(self, tables):
         for table in sorted(tables):
             if table in self.stale:
                 return _fresh(self.stale[table])
         return None
+
+
+# Two requests with one idempotency key raced: the first committed, this one changed nothing.
+CHASSIS_UNIQUE = {
+    "pk_idempotency_keys": Conflict(
+        "idempotency.in_flight", "使用该 Idempotency-Key 的请求已在处理，请稍后以同一请求重试以取得结果"
+    ),
+}
 
 
 def _fresh(error):
@@ -131,7 +149,7 @@ def violated_constraint(error, metadata):
     columns = message[len(prefix) :]
     for table in metadata.tables.values():
         for constraint in table.constraints:
-            named_unique = isinstance(constraint, sa.UniqueConstraint) and constraint.name
+            named_unique = isinstance(constraint, sa.UniqueConstraint | sa.PrimaryKeyConstraint) and constraint.name
             if named_unique and columns == ", ".join(f"{table.name}.{column.name}" for column in constraint.columns):
                 return constraint.name
     return None
@@ -265,14 +283,17 @@ class Store:
                 sa.select(sa.func.count()).select_from(self.outbox).where(self.outbox.c.sent_at.is_(None))
             ).scalar_one()
 
-    def prune(self, outbox_retention, processed_retention):
-        """Forget published events and processed-event records older than their retention
-        (timedeltas). Processed records must outlive any redelivery, so theirs is longer."""
+    def prune(self, outbox_retention, processed_retention, idempotency_retention):
+        """Forget published events, processed-event records and idempotency keys older than
+        their retention (timedeltas). Processed records must outlive any redelivery, so
+        theirs is longer."""
         processed = self.metadata.tables["processed_events"]
+        keys = self.metadata.tables["idempotency_keys"]
         now = utcnow()
         with self.engine.begin() as connection:
             connection.execute(sa.delete(self.outbox).where(self.outbox.c.sent_at < now - outbox_retention))
             connection.execute(sa.delete(processed).where(processed.c.processed_at < now - processed_retention))
+            connection.execute(sa.delete(keys).where(keys.c.created_at < now - idempotency_retention))
 
     def dispose(self):
         self.engine.dispose()
@@ -284,12 +305,49 @@ class DatabaseAccess:
     def __init__(self, store, context_data):
         self._store = store
         self._context_data = context_data
+        self._command_uow = None  # the unit of work a `command` holds open around its method
 
     def unit_of_work(self):
+        if self._command_uow is not None:
+            return _joined(self._command_uow)
         return self._store.unit_of_work(request_id=self._context_data.get("request_id"))
+
+    def run_once(self, key, command, fingerprint, run):
+        """`run()` and its outcome under the idempotency `key`, in one transaction with the
+        change it makes (the method's own unit of work joins this one); the stored outcome
+        when `key` was already used for the same request; `idempotency.key_reused` when it
+        was used for another."""
+        keys = self._store.metadata.tables["idempotency_keys"]
+        with self._store.unit_of_work(request_id=self._context_data.get("request_id")) as uow:
+            stored = uow.session.execute(sa.select(keys).where(keys.c.key == key)).first()
+            if stored is not None:
+                if (stored.command, stored.fingerprint) != (command, fingerprint):
+                    raise InvalidInput("idempotency.key_reused", "该 Idempotency-Key 已用于另一个不同的请求")
+                return json.loads(stored.outcome)
+            self._command_uow = uow
+            try:
+                outcome = run()
+            finally:
+                self._command_uow = None
+            uow.session.execute(
+                keys.insert().values(
+                    key=key,
+                    command=command,
+                    fingerprint=fingerprint,
+                    outcome=json.dumps(outcome, ensure_ascii=False),
+                    created_at=utcnow(),
+                )
+            )
+            return outcome
 
     def read(self):
         return self._store.read()
+
+
+@contextmanager
+def _joined(uow):
+    """The enclosing unit of work, which commits or rolls back for both."""
+    yield uow
 
 
 class Database(DependencyProvider):

@@ -46,6 +46,25 @@ class ServiceUnavailable(WenmingError):
     status = 503
 
 
+@deserialize_to_instance
+class NotAuthenticated(WenmingError):
+    """Wrong credentials, or an account that no longer exists or is deactivated."""
+
+    status = 401
+
+
+@deserialize_to_instance
+class RateLimited(WenmingError):
+    """Too many attempts: `retry_after` seconds until the next may proceed."""
+
+    status = 429
+
+    def __init__(self, code, message, fields=None, retry_after=1):
+        super().__init__(code, message, fields)
+        self.args = (code, message, self.fields, retry_after)  # what crosses RPC, to rebuild it
+        self.retry_after = int(retry_after)  # nameko sends exception arguments as text
+
+
 def invalid_fields(code, fields, message="输入有误"):
     """An InvalidInput from marshmallow-style messages ({field: [messages]} or nested)."""
     return InvalidInput(code, message, _flatten(fields))

@@ -37,6 +37,11 @@ def current_request_id():
     return getattr(_request_context, "request_id", None)
 
 
+def current_context():
+    """The context data of the worker running on this greenthread ({} outside a worker)."""
+    return getattr(_request_context, "context_data", None) or {}
+
+
 def _install_request_id_on_log_records():
     make_record = logging.getLogRecordFactory()
 
@@ -139,6 +144,7 @@ class Observability(DependencyProvider):
     def worker_setup(self, worker_ctx):
         request_id = worker_ctx.context_data.setdefault("request_id", uuid.uuid4().hex)
         _request_context.request_id = request_id
+        _request_context.context_data = worker_ctx.context_data
         self._started_at[worker_ctx] = time.perf_counter()
 
     def worker_result(self, worker_ctx, result=None, exc_info=None):
@@ -151,7 +157,7 @@ class Observability(DependencyProvider):
 
     def worker_teardown(self, worker_ctx):
         self._started_at.pop(worker_ctx, None)
-        _request_context.request_id = None
+        _request_context.request_id = _request_context.context_data = None
 
     def readiness(self):
         """Problems that make this service unready, as {check: reason}; empty when ready."""

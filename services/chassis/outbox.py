@@ -30,6 +30,7 @@ PRUNE_EVERY_SECONDS = 3600
 UNROUTED_ATTEMPTS = 5  # sweeps an unroutable event is offered before it is marked unrouted
 OUTBOX_RETENTION = timedelta(days=7)  # published events stay this long for replay and audit
 PROCESSED_RETENTION = timedelta(days=30)
+IDEMPOTENCY_RETENTION = timedelta(hours=24)  # a retry with the same key replays for this long
 
 
 class OutboxRelay:
@@ -69,7 +70,7 @@ class OutboxRelay:
                     pass
                 failures = 0
                 if time.monotonic() >= next_prune:
-                    self.store.prune(OUTBOX_RETENTION, PROCESSED_RETENTION)
+                    self.store.prune(OUTBOX_RETENTION, PROCESSED_RETENTION, IDEMPOTENCY_RETENTION)
                     next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
             except Exception:
                 failures += 1

@@ -3,11 +3,12 @@ and fault tests run them): one that changes state and emits events through the o
 that applies them idempotently."""
 
 import sqlalchemy as sa
-from nameko.rpc import rpc
 
 from services.chassis.consumer import PoisonEvent, reliable_event_handler
 from services.chassis.db import Database, declarative_base
+from services.chassis.errors import InvalidInput
 from services.chassis.observability import Observability
+from services.chassis.rpc import command, rpc
 
 Base = declarative_base()
 
@@ -30,12 +31,20 @@ class NotesService:
     db = Database(Base)
     observability = Observability()
 
-    @rpc
+    @command
     def add(self, text):
+        """A note and its event; a text starting with "refuse" is refused after the insert."""
         with self.db.unit_of_work() as uow:
             note_id = uow.session.execute(notes.insert().values(text=text)).inserted_primary_key[0]
             uow.emit("note.added", subject=str(note_id), data={"id": note_id, "text": text})
+            if text.startswith("refuse"):
+                raise InvalidInput("note.refused", "拒绝")
         return note_id
+
+    @rpc
+    def texts(self):
+        with self.db.read() as session:
+            return list(session.execute(sa.select(notes.c.text).order_by(notes.c.id)).scalars())
 
 
 class LedgerService:

@@ -11,8 +11,6 @@ import eventlet
 import jsonschema
 import pytest
 import sqlalchemy as sa
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from kombu import Connection, Exchange, Queue
 from nameko.standalone.rpc import ServiceRpcClient
 
@@ -544,9 +542,3 @@ def test_events_reach_a_plain_amqp_subscriber(centers, county, amqp_uri):
 
 
 # --- the schema --------------------------------------------------------------------------
-
-
-def test_migrations_build_exactly_the_models(engine):
-    with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
-    assert differences == []

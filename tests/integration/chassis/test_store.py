@@ -5,6 +5,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
+from services.chassis.clock import utcnow
 from services.chassis.db import Conflicts, Store, declarative_base
 from services.chassis.errors import Conflict
 from tests.support.notes import Base, notes
@@ -73,11 +74,18 @@ def test_prune_forgets_only_what_is_past_retention(store):
         connection.execute(
             sa.update(store.outbox).where(store.outbox.c.id == 1).values(sent_at=sa.func.current_timestamp())
         )
-    store.prune(timedelta(seconds=-60), timedelta(days=1))  # the sent one is "older" than retention
+    keys = store.metadata.tables["idempotency_keys"]
+    with store.engine.begin() as connection:
+        for key, age in (("old", timedelta(days=2)), ("recent", timedelta(0))):
+            connection.execute(
+                keys.insert().values(key=key, command="add", fingerprint="f", outcome="1", created_at=utcnow() - age)
+            )
+    store.prune(timedelta(seconds=-60), timedelta(days=1), timedelta(days=1))  # the sent one is "older"
     rows = outbox_rows(store)
     assert [r.sent_at for r in rows] == [None]  # an unsent event is never pruned
     with store.unit_of_work() as uow:
         assert uow.claim_event("ledger.h", "e-old") is False  # still inside its retention
+        assert uow.session.execute(sa.select(keys.c.key)).scalars().all() == ["recent"]
 
 
 # A versioned row with a named unique constraint, as services declare them.
