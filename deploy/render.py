@@ -17,7 +17,7 @@ from services.registry import SERVICES, by_name
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG_FILE = "deploy/config/service.yml"  # relative to the image's working directory
-GATEWAY = "gateway"  # holds the accounts: the first administrator, the token secret
+IDENTITY = "identity"  # holds the accounts (the first administrator) and the token signing key
 
 
 def header(comment):
@@ -47,8 +47,9 @@ def compose_service(service, started_before):
     lines.append(f'      METRICS_PORT: "{service.metrics_port}"')
     if service.http_port:
         lines.append(f"      WEB_SERVER_ADDRESS: 0.0.0.0:{service.http_port}")
-    if service.name == GATEWAY:
-        lines.append("      JWT_SECRET: ${JWT_SECRET:?set JWT_SECRET (at least 32 bytes)}")
+    if service.name == IDENTITY:
+        lines.append("      IDENTITY_SIGNING_KEY_FILE: /run/secrets/identity_signing_key")
+        lines += ["    secrets:", "      - identity_signing_key"]
     if service.http_port:
         lines += ["    ports:", f'      - "{service.http_port}:{service.http_port}"']
     lines += [
@@ -66,7 +67,7 @@ def compose_service(service, started_before):
 
 def render_compose(services=SERVICES):
     with_database = [service for service in services if service.has_database]
-    gateway = by_name(GATEWAY, services)
+    identity = by_name(IDENTITY, services)
     migrations = "".join(
         f'        python -m {service.migrations} "$${service.database_url_env}" &&\n' for service in with_database
     )
@@ -79,7 +80,8 @@ def render_compose(services=SERVICES):
 #
 # Wenming on docker compose: RabbitMQ, PostgreSQL, migrations, the services, Prometheus.
 #
-#   JWT_SECRET=$(openssl rand -base64 48) ADMIN_PASSWORD='…' \\
+#   openssl genpkey -algorithm ed25519 -out identity-signing-key.pem   # once; keep it secret
+#   IDENTITY_SIGNING_KEY_FILE=$PWD/identity-signing-key.pem ADMIN_PASSWORD='…' \\
 #     docker compose -f deploy/compose/docker-compose.yml up --build
 #   docker compose -f deploy/compose/docker-compose.yml up --scale centers=3   # replicas
 #
@@ -151,8 +153,8 @@ services:
       - -c
       - >-
 {migrations}\
-        python -m gateway.accounts create-admin --username admin
-        --database-url "$${gateway.database_url_env}"
+        python -m services.identity.admin create-admin --username admin
+        --database-url "$${identity.database_url_env}"
     depends_on:
       postgres:
         condition: service_healthy
@@ -167,6 +169,10 @@ services:
       - "9090:9090"
     depends_on:
 {prometheus_depends_on}\
+
+secrets:
+  identity_signing_key:  # the Ed25519 private key that signs access tokens (PEM, PKCS#8)
+    file: ${{IDENTITY_SIGNING_KEY_FILE:?set IDENTITY_SIGNING_KEY_FILE to the identity signing key (PEM)}}
 
 volumes:
   rabbitmq-data:

@@ -1,29 +1,21 @@
 """State one gateway process shares between its routes, event handlers and timers: the
-token verifier (and its cache), the login limiter and the centers read model."""
-
-import logging
+token verifier and the centers read model. Both are rebuilt from the services at start."""
 
 from nameko.extensions import DependencyProvider, SharedExtension
 
-from services.chassis.config import setting
-
-from .ratelimit import RateLimiter
 from .read_model import CenterReadModel
-from .tokens import Tokens, check_secret
-
-log = logging.getLogger(__name__)
+from .tokens import TokenVerifier
 
 
 class GatewayShared(SharedExtension):
     def setup(self):
-        demo = str(setting("GATEWAY_DEMO", "false")).lower() in ("1", "true", "yes")
-        secret = setting("JWT_SECRET")
-        key = check_secret(secret, demo)
-        if key != secret:
-            log.warning("GATEWAY_DEMO: signing tokens with a random key; they die with this process")
-        self.tokens = Tokens(key, int(setting("TOKEN_TTL_SECONDS", 3600)))
-        self.login_limiter = RateLimiter()
+        self.tokens = TokenVerifier()
         self.read_model = CenterReadModel()
+
+    def health_check(self):
+        """Read by Observability's /readyz: no token can be checked before the keys arrive."""
+        if not self.tokens.ready:
+            raise RuntimeError("the identity service's public keys have not been fetched yet")
 
 
 class Gateway(DependencyProvider):

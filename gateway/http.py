@@ -23,6 +23,7 @@ from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
+from services.chassis.context import REQUEST_ID
 from services.chassis.errors import WenmingError
 from services.chassis.rpc import TimedServiceRpc
 from services.chassis.schemas import load
@@ -32,7 +33,7 @@ from .dependencies import GatewayShared
 from .problems import Problem, bad_request, to_problem
 from .routing import JSON_TYPE, MAX_BODY_BYTES, Call, Edge, as_reply, problem_reply
 
-REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 UNMATCHED = "<unmatched>"
 
 
@@ -50,10 +51,7 @@ def bind_routes(service_cls, specs):
 
 def _worker_method(spec):
     def run(self, call, **path_values):
-        edge = Edge(spec, partial(getattr, self), self.gateway, self.db)
-        if spec.idempotent:
-            return idempotency.run_once(edge, call, lambda: spec.handler(edge, call, **path_values))
-        return spec.handler(edge, call, **path_values)
+        return spec.handler(Edge(spec, partial(getattr, self), self.gateway), call, **path_values)
 
     run.__name__ = spec.name
     return run
@@ -105,7 +103,7 @@ class ApiWebServer(WebServer):
 
 
 def request_id_from(header):
-    return header if header and REQUEST_ID.match(header) else uuid.uuid4().hex
+    return header if header and REQUEST_ID_PATTERN.match(header) else uuid.uuid4().hex
 
 
 class ApiRoute(HttpRequestHandler):
@@ -130,7 +128,8 @@ class ApiRoute(HttpRequestHandler):
                 self,
                 (call,),
                 request.path_values,
-                context_data={"request_id": request_id},
+                # nameko passes the worker's context data on with every RPC it makes
+                context_data={REQUEST_ID: request_id, **idempotency.context(call, self.spec)},
                 handle_result=partial(self.handle_result, event),
             )
             reply = as_reply(event.wait())

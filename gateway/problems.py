@@ -4,7 +4,7 @@ any exception (chassis errors included) to a problem, so every error leaves the 
 
 import logging
 
-from services.chassis.errors import WenmingError
+from services.chassis.errors import NotAuthenticated, RateLimited, WenmingError
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,10 @@ def to_problem(exc):
     unexpected becomes an opaque 500 (logged here, never shown to the client)."""
     if isinstance(exc, Problem):
         return exc
+    if isinstance(exc, NotAuthenticated):
+        return unauthorized(exc.code, exc.message, token_sent=False)
+    if isinstance(exc, RateLimited):
+        return Problem(429, exc.code, exc.message, headers={"Retry-After": str(exc.retry_after)})
     if isinstance(exc, WenmingError):
         return Problem(exc.status, exc.code, exc.message, fields=exc.fields)
     log.error("unhandled error", exc_info=exc)

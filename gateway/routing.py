@@ -140,11 +140,10 @@ class Edge:
     """What a handler may use besides the request: the services its route declared in
     `calls` (each an RPC proxy with a deadline), and the gateway's own state."""
 
-    def __init__(self, spec, proxies, shared, db):
+    def __init__(self, spec, proxies, shared):
         self._spec = spec
         self._proxies = proxies
-        self.shared = shared  # tokens, login limiter, read models (gateway.dependencies)
-        self.db = db  # the gateway's own database: accounts, idempotency keys
+        self.shared = shared  # token verifier, read models (gateway.dependencies)
 
     @property
     def read_model(self):

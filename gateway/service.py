@@ -2,8 +2,9 @@
 
 The routes come from gateway/routes (one module per backend) and are bound here as `@http`
 entrypoints (gateway.http), each backend they call becoming an RPC dependency with a
-deadline. What stays in this class is the gateway's own housekeeping: the centers read
-model's feed and the purge of expired idempotency keys."""
+deadline. What stays in this class is what the gateway keeps in memory, rebuilt from the
+services at every start: the identity service's public keys and the centers read model.
+The gateway has no database and holds no secret."""
 
 import logging
 
@@ -11,27 +12,25 @@ from nameko.events import BROADCAST, event_handler
 from nameko.timer import timer
 
 from services.chassis import events
-from services.chassis.db import Database
 from services.chassis.errors import ServiceUnavailable
 from services.chassis.observability import Observability
 from services.chassis.rpc import TimedServiceRpc
 
-from . import idempotency
 from .dependencies import Gateway
 from .http import bind_routes
-from .models import Base
 from .routes import ROUTES
 
 log = logging.getLogger(__name__)
 
-SYNC_TICK_SECONDS = 2  # how soon a failed snapshot is retried; resyncs run every RESYNC_SECONDS
+SYNC_TICK_SECONDS = 2  # how soon a failed fetch is retried
+KEYS_REFRESH_SECONDS = 300  # a rotated key is trusted (or dropped) within this long
 
 
 class GatewayService:
     name = "gateway"
 
-    db = Database(Base)
     centers = TimedServiceRpc("centers")  # routes call it too; the read model is fed from it
+    identity = TimedServiceRpc("identity")  # routes call it too; it publishes the token keys
     gateway = Gateway()
     observability = Observability()
 
@@ -42,8 +41,8 @@ class GatewayService:
 
     # Not eager: an RPC made while the container starts can register its reply before
     # nameko's reply listener has declared its queue, and the listener then fails to start
-    # (ReplyQueueExpiredWithPendingReplies) and the container hangs. Reads fall back to RPC
-    # until the first snapshot lands.
+    # (ReplyQueueExpiredWithPendingReplies) and the container hangs. Until the first fetch,
+    # reads fall back to RPC and token checks answer 503.
     @timer(interval=SYNC_TICK_SECONDS)
     def resync_centers(self):
         """Load the snapshot soon after start (retrying until centers answers), then every
@@ -56,9 +55,15 @@ class GatewayService:
         except ServiceUnavailable as exc:
             log.warning("centers snapshot failed, retrying in %ss: %s", SYNC_TICK_SECONDS, exc)
 
-    @timer(interval=3600, eager=True)
-    def purge_idempotency_keys(self):
-        idempotency.purge_expired(self.db)
+    @timer(interval=SYNC_TICK_SECONDS)
+    def refresh_public_keys(self):
+        tokens = self.gateway.tokens
+        if not tokens.refresh_due(KEYS_REFRESH_SECONDS):
+            return
+        try:
+            tokens.use_keys(self.identity.public_keys())
+        except ServiceUnavailable as exc:
+            log.warning("identity public keys unavailable, retrying in %ss: %s", SYNC_TICK_SECONDS, exc)
 
 
 def snapshot(centers):

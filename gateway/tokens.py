@@ -1,82 +1,76 @@
-"""JWT access tokens (HS256) and a bounded cache of verified tokens, so that the read path
-pays for a dict lookup instead of an HMAC and claim checks on every request."""
+"""Verifying access tokens with the identity service's public keys (Ed25519, by `kid`), and
+a bounded cache of verified tokens, so that the read path pays for a dict lookup instead of
+a signature check on every request. The gateway holds no signing key: a token minted with
+any key the identity service did not publish is refused."""
 
-import secrets
 import time
 from collections import OrderedDict
 
 import jwt
 
 from services.chassis.actors import ROLES, Actor
+from services.chassis.errors import ServiceUnavailable
+from services.identity.contract import TOKEN_ALGORITHM, TOKEN_AUDIENCE, TOKEN_ISSUER, public_key_from_jwk
 
 from .problems import unauthorized
 
-ISSUER = "wenming"
-AUDIENCE = "wenming-api"
-ALGORITHMS = ["HS256"]  # an allow-list: never let the token pick its algorithm
-MIN_SECRET_BYTES = 32
 
-
-class ConfigError(RuntimeError):
-    pass
-
-
-def check_secret(secret, demo=False):
-    """The signing key to use: the configured one when strong enough; a random per-process
-    key in demo mode; otherwise refuse to start."""
-    if secret and len(secret.encode()) >= MIN_SECRET_BYTES:
-        return secret
-    if demo:
-        return secrets.token_urlsafe(48)
-    raise ConfigError(f"JWT_SECRET must be set to at least {MIN_SECRET_BYTES} bytes (or GATEWAY_DEMO=true)")
-
-
-class Tokens:
-    def __init__(self, secret, ttl_seconds=3600, cache_size=10_000, clock=time.time):
-        self._secret = secret
-        self.ttl_seconds = int(ttl_seconds)
+class TokenVerifier:
+    def __init__(self, cache_size=10_000, clock=time.time):
+        self._keys = {}  # kid -> Ed25519 public key
+        self._jwks = None  # as last published
         self._cache = OrderedDict()  # token -> (Actor, exp)
         self._cache_size = cache_size
         self._clock = clock
+        self._keys_fetched_at = None
 
-    def issue(self, account_id, role, scope_center_id):
-        now = int(self._clock())
-        claims = {
-            "iss": ISSUER,
-            "aud": AUDIENCE,
-            "iat": now,
-            "exp": now + self.ttl_seconds,
-            "sub": str(account_id),
-            "role": role,
-            "scope": scope_center_id,
-        }
-        return jwt.encode(claims, self._secret, algorithm=ALGORITHMS[0])
+    @property
+    def ready(self):
+        """Whether keys have been fetched at least once."""
+        return self._jwks is not None
+
+    def refresh_due(self, every_seconds):
+        return self._keys_fetched_at is None or self._clock() - self._keys_fetched_at >= every_seconds
+
+    def use_keys(self, jwks):
+        """Trust exactly these keys (from identity's `public_keys()`); a token signed by a key
+        no longer published stops verifying, cached or not."""
+        if jwks != self._jwks:
+            self._keys = {data["kid"]: public_key_from_jwk(data) for data in jwks}
+            self._jwks = jwks
+            self._cache.clear()
+        self._keys_fetched_at = self._clock()
 
     def verify(self, token):
         """The Actor a token stands for; a Problem(401) when it is invalid or expired."""
         cached = self._cache.get(token)
         now = self._clock()
         if cached is not None:
-            principal, exp = cached
+            actor, exp = cached
             if now < exp:
                 self._cache.move_to_end(token)
-                return principal
+                return actor
             del self._cache[token]
             raise unauthorized("auth.token_expired", "令牌已过期，请重新登录")
-        principal, exp = self._decode(token)
-        self._cache[token] = (principal, exp)
+        actor, exp = self._decode(token)
+        self._cache[token] = (actor, exp)
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
-        return principal
+        return actor
 
     def _decode(self, token):
+        if not self._keys:
+            raise ServiceUnavailable("auth.keys_unavailable", "暂时无法验证令牌（尚未取得身份服务的公钥），请稍后重试")
         try:
+            key = self._keys.get(jwt.get_unverified_header(token).get("kid"))
+            if key is None:
+                raise jwt.InvalidTokenError("unknown key id")
             claims = jwt.decode(
                 token,
-                self._secret,
-                algorithms=ALGORITHMS,
-                audience=AUDIENCE,
-                issuer=ISSUER,
+                key,
+                algorithms=[TOKEN_ALGORITHM],  # an allow-list: never let the token pick its algorithm
+                audience=TOKEN_AUDIENCE,
+                issuer=TOKEN_ISSUER,
                 options={"require": ["exp", "iss", "aud", "sub"]},
             )
         except jwt.ExpiredSignatureError:

@@ -37,7 +37,8 @@ class Service:
 # calls every other one, so it comes last.
 SERVICES = (
     Service("centers", "services.centers.service:CentersService", metrics_port=9101),
-    Service("gateway", "gateway.service:GatewayService", metrics_port=9100, http_port=8000),
+    Service("identity", "services.identity.service:IdentityService", metrics_port=9102),
+    Service("gateway", "gateway.service:GatewayService", metrics_port=9100, has_database=False, http_port=8000),
 )
 
 

@@ -2,4 +2,4 @@
 -- edit the registry or deploy/render.py, not this file.
 -- One database per service: no service reads another's tables.
 CREATE DATABASE wenming_centers;
-CREATE DATABASE wenming_gateway;
+CREATE DATABASE wenming_identity;

@@ -13,8 +13,9 @@ the rest and exits non-zero.
 
 Environment: WENMING_DATA_DIR (default ./data), AMQP_URI, <NAME>_DATABASE_URL per service
 (default: SQLite files in the data folder), <NAME>_METRICS_PORT per service (default: the
-registry's), WEB_SERVER_ADDRESS (the gateway's), JWT_SECRET (default: a secret generated
-once per data folder), WENMING_BROKER_AUTOSTART=0 to never start a local RabbitMQ.
+registry's), WEB_SERVER_ADDRESS (the gateway's), IDENTITY_SIGNING_KEY_FILE (the Ed25519
+key that signs access tokens; default: one generated once per data folder, readable by its
+owner only), WENMING_BROKER_AUTOSTART=0 to never start a local RabbitMQ.
 
 The end-to-end tests and the benchmark drive the same code through `System`, imported from
 the repository root as `deploy.local.launcher` (a namespace package: deploy/ is not
@@ -24,7 +25,6 @@ installed).
 import json
 import logging
 import os
-import secrets
 import shutil
 import signal
 import socket
@@ -44,6 +44,7 @@ warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 from nameko.exceptions import UnknownService  # noqa: E402
 from nameko.standalone.rpc import ClusterRpcClient  # noqa: E402
 
+from services.identity.keys import new_private_pem  # noqa: E402
 from services.registry import SERVICES, by_name  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,7 +58,8 @@ DEMO_PASSWORD = "wenming-demo-2026"  # demo only: printed on every start
 SEED_ACTOR = {"account_id": "demo-seed", "role": "county_admin", "scope_center_id": None}
 SEED_ONLY_KEYS = ("children", "venues", "note")  # structure and comments of the demo file
 
-GATEWAY = "gateway"  # holds the accounts (demo admin) and answers the operator's HTTP
+GATEWAY = "gateway"  # answers the operator's HTTP
+IDENTITY = "identity"  # holds the accounts (the demo admin)
 SEED_SERVICE = "centers"  # the demo network goes in through its RPC API, once it is ready
 START_TIMEOUT = 60  # seconds for a service, or a local RabbitMQ, to become ready
 STOP_TIMEOUT = 10  # seconds a service gets to stop after SIGTERM before SIGKILL
@@ -266,22 +268,25 @@ class System:
     def log_file(self, service):
         return self.log_dir / f"{service}.log"
 
-    def _jwt_secret(self):
-        """The gateway's signing key: JWT_SECRET, else one generated once per data folder."""
-        if self.extra_env.get("JWT_SECRET") or os.environ.get("JWT_SECRET"):
-            return self.extra_env.get("JWT_SECRET") or os.environ["JWT_SECRET"]
-        path = self.data_dir / "jwt-secret"
+    def _signing_key_file(self):
+        """The identity service's token signing key: IDENTITY_SIGNING_KEY_FILE, else a key
+        generated once per data folder, created readable by its owner only."""
+        configured = self.extra_env.get("IDENTITY_SIGNING_KEY_FILE") or os.environ.get("IDENTITY_SIGNING_KEY_FILE")
+        if configured:
+            return configured
+        path = self.data_dir / "identity-signing-key.pem"
         if not path.exists():
-            path.write_text(secrets.token_urlsafe(32))
-            path.chmod(0o600)
-        return path.read_text().strip()
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as key_file:
+                key_file.write(new_private_pem())
+        return str(path)
 
     def _env(self):
         env = {**os.environ, **self.extra_env}
         env.update(
             AMQP_URI=self.amqp_uri,
             METRICS_HOST=self.host,
-            JWT_SECRET=self._jwt_secret(),
+            IDENTITY_SIGNING_KEY_FILE=self._signing_key_file(),
             WENMING_DATA_DIR=str(self.data_dir),
             PYTHONUNBUFFERED="1",
         )
@@ -334,12 +339,12 @@ class System:
             # the password travels in the environment: a command line is visible to every process
             self._command(
                 "demo admin",
-                "gateway.accounts",
+                "services.identity.admin",
                 "create-admin",
                 "--username",
                 DEMO_USERNAME,
                 "--database-url",
-                self.database_urls[GATEWAY],
+                self.database_urls[IDENTITY],
                 env={"WENMING_ADMIN_PASSWORD": DEMO_PASSWORD},
             )
             for service in SERVICES:

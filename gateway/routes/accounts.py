@@ -1,16 +1,15 @@
-"""Tokens and accounts. The gateway keeps the accounts for now; whether a new account's
-scope lies inside its creator's subtree is asked of the centers service, which owns the
-tree (a read model may be stale, so it never decides authorization)."""
+"""Tokens and accounts, kept by the identity service: the gateway forwards, and verifies the
+tokens it issues with its public keys. Whether a new account's scope lies inside its
+creator's subtree is the identity service's decision, which it asks of the centers service
+(a read model may be stale, so it never decides authorization)."""
 
-from services.chassis.actors import ADMIN_ROLES, CENTER_ADMIN
-from services.chassis.errors import InvalidInput, NotFound
+from services.chassis.actors import ADMIN_ROLES
+from services.identity.contract import AccountCreateSchema, AccountSchema, TokenRequestSchema, TokenSchema
 
-from .. import accounts
 from ..auth import Authenticated, Public, Roles
 from ..routing import Reply, RouteTable
-from ..schemas import AccountCreateSchema, AccountSchema, TokenRequestSchema, TokenSchema
 
-routes = RouteTable(tag="auth")
+routes = RouteTable(tag="auth", calls=("identity",))
 
 
 @routes.route(
@@ -23,13 +22,12 @@ routes = RouteTable(tag="auth")
     errors=(401, 429),
 )
 def issue_token(edge, call):
-    shared = edge.shared
-    return accounts.issue_token(edge.db, shared.tokens, shared.login_limiter, call.data, call.client_address)
+    return edge.rpc("identity").issue_token(call.payload, call.client_address)
 
 
 @routes.route("GET", "/api/v1/me", auth=Authenticated(), summary="The calling account", response=AccountSchema())
 def me(edge, call):
-    return accounts.current(edge.db, call.principal)
+    return edge.rpc("identity").current_account(call.principal.account_id)
 
 
 @routes.route(
@@ -41,21 +39,6 @@ def me(edge, call):
     response=AccountSchema(),
     status=201,
     errors=(409,),
-    calls=("centers",),
 )
 def create_account(edge, call):
-    creator, scope = call.principal, call.data["scope_center_id"]
-    within = None
-    if scope is not None:
-        root = creator.scope_center_id if creator.role == CENTER_ADMIN else scope
-        within = scope_is_within(edge.rpc("centers"), scope, root)
-    accounts.check_may_create(creator, call.data["role"], scope, within)
-    return Reply(201, accounts.create(edge.db, call.data, creator.account_id))
-
-
-def scope_is_within(centers, scope_center_id, root_id):
-    """Whether the account's center lies in `root_id`'s subtree; an unknown center is bad input."""
-    try:
-        return centers.is_within(scope_center_id, root_id)
-    except NotFound:
-        raise InvalidInput("center.unknown", "中心不存在", {"scope_center_id": ["中心不存在。"]}) from None
+    return Reply(201, edge.rpc("identity").create_account(call.payload, call.principal.as_payload()))

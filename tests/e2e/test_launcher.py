@@ -89,7 +89,7 @@ def launcher(tmp_path, vhost_uri):
 
 def test_sigterm_stops_every_process_it_started(launcher):
     pids = launcher.wait_until_running()
-    assert set(pids) == {"centers", "gateway"}
+    assert set(pids) == {service.name for service in SERVICES}
     launcher.process.send_signal(signal.SIGTERM)
     assert launcher.process.wait(timeout=30) == 0
     assert not any(alive(pid) for pid in pids.values())

@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from deploy.local.launcher import load_demo
+from services.registry import SERVICES
 
 SEED_INSTITUTES = {
     "昔阳县城社区新时代文明实践所",
@@ -109,7 +110,7 @@ def test_the_centers_service_serves_entrypoint_counters_and_latency_histograms(s
     assert any('method="create_center"' in line for line in buckets)
 
 
-@pytest.mark.parametrize("service", ["gateway", "centers"])
+@pytest.mark.parametrize("service", [service.name for service in SERVICES])
 @pytest.mark.parametrize("path", ["/healthz", "/readyz"])
 def test_health_and_readiness_answer(system, service, path):
     url = system.metrics_url(service).removesuffix("/metrics") + path

@@ -1,16 +1,22 @@
-"""The gateway in-process against the real broker, with or without the centers service."""
+"""The gateway in-process against the real broker, with the identity service (which
+publishes the keys tokens are verified with) and, for most tests, the centers service."""
+
+import time
 
 import pytest
 import requests
 
-from gateway import migrate as gateway_migrate
+from gateway.dependencies import GatewayShared
 from gateway.service import GatewayService
-from gateway.tokens import Tokens
 from services.centers import migrate as centers_migrate
 from services.centers.service import CentersService
+from services.identity import migrate as identity_migrate
+from services.identity.keys import SigningKeys, issue_token, new_private_pem
+from services.identity.service import IdentityService
 from tests.support.net import free_port
+from tests.support.waiting import wait_for
 
-SECRET = "test-secret-" + "x" * 40
+SIGNING_KEY = new_private_pem()
 COUNTY = ("9001", "county_admin", None)
 
 
@@ -28,29 +34,41 @@ class WebSession(requests.Session):
         return super().request(method, self.base_url + url, *args, **kwargs)
 
 
-@pytest.fixture
-def gateway_db(tmp_path):
-    url = f"sqlite:///{tmp_path / 'gateway.db'}"
-    gateway_migrate.upgrade(url)
-    return url
+def shared_of(container):
+    return next(e for e in container.shared_extensions.values() if isinstance(e, GatewayShared))
 
 
 @pytest.fixture
-def web_config(nameko_config, gateway_db):
+def web_config(nameko_config):
     port = free_port()
     nameko_config.update(
-        {
-            "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
-            "JWT_SECRET": SECRET,
-            "RPC_TIMEOUT": 2,
-        }
+        {"WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", "IDENTITY_SIGNING_KEY": SIGNING_KEY, "RPC_TIMEOUT": 2}
     )
     return port
 
 
 @pytest.fixture
-def start_gateway(start_service, gateway_db, web_config):
-    return lambda: start_service(GatewayService, gateway_db)
+def identity_db(tmp_path):
+    url = f"sqlite:///{tmp_path / 'identity.db'}"
+    identity_migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture
+def identity_service(start_service, identity_db, web_config):
+    return start_service(IdentityService, identity_db)
+
+
+@pytest.fixture
+def start_gateway(start_service, identity_service, web_config):
+    """Starts the gateway and waits until it holds the identity service's public keys."""
+
+    def start():
+        container = start_service(GatewayService)
+        wait_for(lambda: shared_of(container).tokens.ready, what="the gateway to fetch the public keys")
+        return container
+
+    return start
 
 
 @pytest.fixture
@@ -68,9 +86,9 @@ def web(web_config):
 
 @pytest.fixture
 def tokens():
-    """Mints tokens as the gateway does (same secret), for callers that need no account row."""
-    issuer = Tokens(SECRET)
-    return lambda account_id, role, scope=None: issuer.issue(account_id, role, scope)
+    """Mints tokens with the identity service's key, for callers that need no account row."""
+    keys = SigningKeys(SIGNING_KEY)
+    return lambda account_id, role, scope=None: issue_token(keys, account_id, role, scope, 3600, int(time.time()))
 
 
 @pytest.fixture

@@ -9,16 +9,13 @@ from nameko.standalone.rpc import ServiceRpcClient
 from openapi_spec_validator import validate
 from prometheus_client import REGISTRY
 
-from gateway import accounts
-from gateway.dependencies import GatewayShared
 from services.chassis import events
+from services.identity import admin
+from services.identity.keys import SigningKeys, issue_token, new_private_pem
+from tests.integration.gateway.conftest import shared_of
 from tests.support.waiting import wait_for
 
 COUNTY_CENTER = {"code": "yuci", "name": "榆次区新时代文明实践中心", "level": "center"}
-
-
-def shared_of(container):
-    return next(e for e in container.shared_extensions.values() if isinstance(e, GatewayShared))
 
 
 def assert_problem(response, status, code=None, field=None):
@@ -69,10 +66,14 @@ def callers(tokens, tree):
 # -- auth and accounts ---------------------------------------------------------------------
 
 
-def test_create_admin_is_idempotent_and_the_admin_can_log_in(gateway_db, start_gateway, web, capsys):
-    args = ["create-admin", "--username", "root", "--password", "a-long-password", "--database-url", gateway_db]
-    accounts.main(args)
-    accounts.main(args)
+def create_root(identity_db, monkeypatch):
+    monkeypatch.setenv("WENMING_ADMIN_PASSWORD", "a-long-password")
+    admin.main(["create-admin", "--username", "root", "--database-url", identity_db])
+
+
+def test_create_admin_is_idempotent_and_the_admin_can_log_in(identity_db, start_gateway, web, capsys, monkeypatch):
+    create_root(identity_db, monkeypatch)
+    create_root(identity_db, monkeypatch)
     assert "already exists" in capsys.readouterr().out
     start_gateway()
 
@@ -84,8 +85,8 @@ def test_create_admin_is_idempotent_and_the_admin_can_log_in(gateway_db, start_g
     assert "password" not in me.text and "hash" not in me.text
 
 
-def test_wrong_credentials_are_401_and_repeated_failures_429(gateway_db, start_gateway, web):
-    accounts.main(["create-admin", "--username", "root", "--password", "a-long-password", "--database-url", gateway_db])
+def test_wrong_credentials_are_401_and_repeated_failures_429(identity_db, start_gateway, web, monkeypatch):
+    create_root(identity_db, monkeypatch)
     start_gateway()
     assert_problem(
         web.post("/api/v1/auth/token", json={"username": "nobody", "password": "x"}), 401, "auth.invalid_credentials"
@@ -104,6 +105,12 @@ def test_missing_or_bad_tokens_are_401_with_a_bearer_challenge(gateway, web, tok
     assert_problem(web.get("/api/v1/centers/1", token="not-a-jwt"), 401, "auth.token_invalid")
     basic = web.get("/api/v1/centers/1", headers={"Authorization": "Basic abc"})
     assert_problem(basic, 401, "auth.token_invalid")
+
+
+def test_a_token_signed_with_any_other_key_is_refused(gateway, web, county_token):
+    assert web.get("/api/v1/centers", token=county_token).status_code == 200  # the published key verifies
+    forged = issue_token(SigningKeys(new_private_pem()), "9001", "county_admin", None, 3600, int(time.time()))
+    assert_problem(web.get("/api/v1/centers", token=forged), 401, "auth.token_invalid")
 
 
 def test_accounts_are_created_within_the_creators_scope(tree, web, callers):
@@ -329,17 +336,17 @@ def test_idempotency_key_replays_and_refuses_reuse(gateway, web, county_token, t
     first = web.post("/api/v1/centers", json=COUNTY_CENTER, token=county_token, headers=headers)
     again = web.post("/api/v1/centers", json=dict(reversed(COUNTY_CENTER.items())), token=county_token, headers=headers)
     assert first.status_code == again.status_code == 201
-    assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
-    assert "Idempotent-Replayed" not in first.headers
+    assert again.json() == first.json() and again.headers["Location"] == first.headers["Location"]
+    assert again.headers["ETag"] == first.headers["ETag"]
     reused = web.post("/api/v1/centers", json=dict(COUNTY_CENTER, code="other"), token=county_token, headers=headers)
     assert_problem(reused, 422, "idempotency.key_reused")
     assert web.get("/api/v1/centers", token=county_token).json()["total"] == 1
     # keys are per account: the same key from another account is another request
     other = web.post("/api/v1/centers", json=COUNTY_CENTER, headers=headers, token=tokens("9002", "county_admin"))
     assert_problem(other, 409, "center.code_taken")
-    # a refusal is stored and replayed too
+    # a refused command changed nothing and recorded nothing: its retry is refused alike
     replayed = web.post("/api/v1/centers", json=COUNTY_CENTER, headers=headers, token=tokens("9002", "county_admin"))
-    assert replayed.json() == other.json() and replayed.headers["Idempotent-Replayed"] == "true"
+    assert_problem(replayed, 409, "center.code_taken")
 
 
 def test_request_ids_are_echoed_and_reach_the_services(gateway, web, county_token, amqp_uri):

@@ -27,8 +27,9 @@ CONFIG_ENV = (
     "MAX_WORKERS",
     "PREFETCH_COUNT",
     "WEB_SERVER_ADDRESS",
-    "JWT_SECRET",
-    "GATEWAY_DEMO",
+    "IDENTITY_SIGNING_KEY",
+    "IDENTITY_SIGNING_KEY_FILE",
+    "IDENTITY_PREVIOUS_PUBLIC_KEYS",
     "TOKEN_TTL_SECONDS",
     "SERVICE_NAME",
     "LOG_LEVEL",
@@ -75,7 +76,7 @@ def test_the_config_has_the_chassis_keys_with_defaults(clean_env):
         "TOKEN_TTL_SECONDS",
     ):
         assert isinstance(config[key], int), key
-    assert config["GATEWAY_DEMO"] is False
+    assert config["IDENTITY_SIGNING_KEY"] == config["IDENTITY_SIGNING_KEY_FILE"] == ""  # no default key
     assert config["LOGGING"]["version"] == 1
     assert "[wenming]" in config["LOGGING"]["formatters"]["plain"]["format"]
 
@@ -83,7 +84,8 @@ def test_the_config_has_the_chassis_keys_with_defaults(clean_env):
 def test_the_config_takes_values_from_the_environment(clean_env):
     clean_env.setenv("AMQP_URI", "amqp://u:p@broker:5672/v%2Fh")
     clean_env.setenv("DATABASE_URL", "postgresql+pg8000://postgres@db:5432/centers")
-    clean_env.setenv("JWT_SECRET", "a: secret that YAML must not parse")
+    pem = "-----BEGIN PRIVATE KEY-----\nMC4CAQAw: not: yaml\n-----END PRIVATE KEY-----\n"
+    clean_env.setenv("IDENTITY_SIGNING_KEY", pem)
     clean_env.setenv("METRICS_PORT", "19101")
     clean_env.setenv("MAX_WORKERS", "4")
     clean_env.setenv("SERVICE_NAME", "centers")
@@ -92,7 +94,7 @@ def test_the_config_takes_values_from_the_environment(clean_env):
     assert config["DATABASE_URL"] == "postgresql+pg8000://postgres@db:5432/centers"
     assert config["METRICS_PORT"] == 19101
     assert config["max_workers"] == 4
-    assert config["JWT_SECRET"] == "a: secret that YAML must not parse"
+    assert config["IDENTITY_SIGNING_KEY"] == pem
     assert config["WEB_SERVER_ADDRESS"] == "127.0.0.1:8000"
     log_format = config["LOGGING"]["formatters"]["plain"]["format"]
     assert log_format.startswith("%(asctime)s %(levelname)s [centers] [%(request_id)s]")

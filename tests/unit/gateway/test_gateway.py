@@ -1,5 +1,5 @@
-"""The gateway's pure parts, without a broker: read model, problems, tokens, the login
-limiter, idempotency fingerprints, route declarations and who may create whom."""
+"""The gateway's pure parts, without a broker: read model, problems, token verification,
+idempotency keys and fingerprints, route declarations."""
 
 import time
 
@@ -7,20 +7,18 @@ import jwt
 import pytest
 from openapi_spec_validator import validate
 
-from gateway import accounts, idempotency, openapi, problems
+from gateway import idempotency, openapi, problems
 from gateway.auth import Authenticated, Public, Roles
 from gateway.http import bind_routes, query_values, request_id_from
-from gateway.ratelimit import RateLimiter
 from gateway.read_model import CenterReadModel
 from gateway.routes import ROUTES
 from gateway.routes.centers import expected_version
-from gateway.routing import Edge, RouteTable, collect
-from gateway.tokens import ConfigError, Tokens, check_secret
+from gateway.routing import Call, Edge, RouteTable, collect
+from gateway.tokens import TokenVerifier
 from services.centers.contract import CenterListQuerySchema
 from services.chassis.actors import Actor
 from services.chassis.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
-
-SECRET = "s" * 40
+from services.identity.keys import SigningKeys, issue_token, new_private_pem
 
 
 def center(id, parent_id=None, version=1, **extra):
@@ -101,11 +99,24 @@ def test_unexpected_errors_are_opaque_500s():
 
 # -- tokens --------------------------------------------------------------------------------
 
+KEYS = SigningKeys(new_private_pem())
+OTHER_KEYS = SigningKeys(new_private_pem())
 
-def test_a_token_round_trips_and_is_cached_until_it_expires():
+
+def verifier(clock=time.time, cache_size=10_000, keys=KEYS):
+    tokens = TokenVerifier(cache_size=cache_size, clock=clock)
+    tokens.use_keys(keys.jwks())
+    return tokens
+
+
+def minted(account_id="7", role="center_admin", scope=3, ttl=60, keys=KEYS):
+    return issue_token(keys, account_id, role, scope, ttl, int(time.time()))
+
+
+def test_a_token_is_verified_with_the_public_key_and_cached_until_it_expires():
     clock = Clock(time.time())  # PyJWT checks exp against the real clock
-    tokens = Tokens(SECRET, ttl_seconds=60, clock=clock)
-    token = tokens.issue(7, "center_admin", 3)
+    tokens = verifier(clock)
+    token = minted()
     assert tokens.verify(token) == Actor("7", "center_admin", 3)
     assert tokens.verify(token) is tokens.verify(token)  # second time: from the cache
     clock.now += 61
@@ -114,72 +125,57 @@ def test_a_token_round_trips_and_is_cached_until_it_expires():
     assert refused.value.status == 401 and refused.value.code == "auth.token_expired"
 
 
+def _claims(**overrides):
+    return {"iss": "wenming", "aud": "wenming-api", "exp": 9e9, "sub": "1", "role": "county_admin", **overrides}
+
+
 @pytest.mark.parametrize(
-    "claims, algorithm, key",
+    "make_token",
     [
-        ({"iss": "wenming", "aud": "wenming-api", "sub": "1", "role": "county_admin"}, "HS256", SECRET),  # no exp
-        ({"iss": "other", "aud": "wenming-api", "exp": 9e9, "sub": "1", "role": "county_admin"}, "HS256", SECRET),
-        ({"iss": "wenming", "aud": "other", "exp": 9e9, "sub": "1", "role": "county_admin"}, "HS256", SECRET),
-        ({"iss": "wenming", "aud": "wenming-api", "exp": 9e9, "sub": "1", "role": "county_admin"}, "HS256", "k" * 40),
-        ({"iss": "wenming", "aud": "wenming-api", "exp": 9e9, "sub": "1", "role": "county_admin"}, "HS512", SECRET),
-        ({"iss": "wenming", "aud": "wenming-api", "exp": 9e9, "sub": "1", "role": "root"}, "HS256", SECRET),
+        lambda: minted(keys=OTHER_KEYS),  # a key the identity service did not publish
+        lambda: jwt.encode(_claims(), KEYS.private_key, algorithm="EdDSA"),  # no key id
+        lambda: jwt.encode(_claims(iss="other"), KEYS.private_key, algorithm="EdDSA", headers={"kid": KEYS.kid}),
+        lambda: jwt.encode(_claims(aud="other"), KEYS.private_key, algorithm="EdDSA", headers={"kid": KEYS.kid}),
+        lambda: jwt.encode(_claims(role="root"), KEYS.private_key, algorithm="EdDSA", headers={"kid": KEYS.kid}),
+        lambda: jwt.encode(_claims(scope="1"), KEYS.private_key, algorithm="EdDSA", headers={"kid": KEYS.kid}),
+        lambda: jwt.encode(
+            {k: v for k, v in _claims().items() if k != "exp"},
+            KEYS.private_key,
+            algorithm="EdDSA",
+            headers={"kid": KEYS.kid},
+        ),
+        # algorithm confusion: an HMAC keyed with the published public key
+        lambda: jwt.encode(_claims(), "x" * 32, algorithm="HS256", headers={"kid": KEYS.kid}),
+        lambda: jwt.encode(_claims(), None, algorithm="none", headers={"kid": KEYS.kid}),
+        lambda: "not-a-jwt",
     ],
 )
-def test_tokens_are_refused_unless_every_check_passes(claims, algorithm, key):
-    token = jwt.encode(claims, key, algorithm=algorithm)
+def test_tokens_are_refused_unless_every_check_passes(make_token):
     with pytest.raises(problems.Problem) as refused:
-        Tokens(SECRET).verify(token)
+        verifier().verify(make_token())
     assert refused.value.status == 401
     assert 'error="invalid_token"' in refused.value.headers["WWW-Authenticate"]
 
 
-def test_an_unsigned_token_is_refused():
-    token = jwt.encode(
-        {"iss": "wenming", "aud": "wenming-api", "exp": 9e9, "sub": "1", "role": "county_admin"}, None, algorithm="none"
-    )
+def test_without_published_keys_tokens_cannot_be_checked_yet():
+    with pytest.raises(ServiceUnavailable):
+        TokenVerifier().verify(minted())
+
+
+def test_a_key_no_longer_published_stops_verifying_even_cached_tokens():
+    tokens = verifier()
+    token = minted()
+    tokens.verify(token)
+    tokens.use_keys(OTHER_KEYS.jwks())
     with pytest.raises(problems.Problem):
-        Tokens(SECRET).verify(token)
-
-
-def test_a_missing_or_short_secret_refuses_to_start_unless_demo():
-    with pytest.raises(ConfigError):
-        check_secret(None)
-    with pytest.raises(ConfigError):
-        check_secret("short")
-    assert check_secret(SECRET) == SECRET
-    assert len(check_secret(None, demo=True)) >= 32
+        tokens.verify(token)
 
 
 def test_the_token_cache_is_bounded():
-    tokens = Tokens(SECRET, cache_size=2)
+    tokens = verifier(cache_size=2)
     for account in range(5):
-        tokens.verify(tokens.issue(account, "volunteer", None))
+        tokens.verify(minted(account_id=account))
     assert len(tokens._cache) == 2
-
-
-# -- login limiter -------------------------------------------------------------------------
-
-
-def test_failed_logins_are_limited_per_key_and_refill():
-    clock = Clock()
-    limiter = RateLimiter(capacity=3, refill_per_second=1 / 10, clock=clock)
-    for _ in range(3):
-        assert limiter.retry_after("a") == 0
-        limiter.hit("a")
-    assert limiter.retry_after("a") == 10
-    assert limiter.retry_after("b") == 0  # another username or address is not affected
-    clock.now += 10
-    assert limiter.retry_after("a") == 0
-
-
-def test_the_limiter_forgets_refilled_buckets_when_full():
-    clock = Clock()
-    limiter = RateLimiter(capacity=1, refill_per_second=1, max_keys=2, clock=clock)
-    limiter.hit("a")
-    limiter.hit("b")
-    clock.now += 5
-    limiter.hit("c")
-    assert set(limiter._buckets) == {"c"}
 
 
 # -- idempotency ---------------------------------------------------------------------------
@@ -192,10 +188,29 @@ def test_fingerprints_ignore_json_formatting_but_not_content():
     assert a != idempotency.fingerprint("POST", "/api/v1/centers/1/venues", {"a": 1, "b": [1, 2]})
 
 
+def account_call(key, password="a-long-password"):
+    payload = {"username": "vol.1", "password": password, "role": "volunteer", "display_name": "志愿者"}
+    headers = {} if key is None else {"Idempotency-Key": key}
+    return Call(
+        "POST", "/api/v1/accounts", headers, "127.0.0.1", "r1", principal=Actor("5", "county_admin"), payload=payload
+    )
+
+
+CREATE_ACCOUNT = next(s for s in ROUTES if s.name == "create_account")
+
+
+def test_the_key_reaches_the_service_scoped_to_the_account_without_any_secret_in_its_fingerprint():
+    context = idempotency.context(account_call("k-1"), CREATE_ACCOUNT)
+    assert context["idempotency_key"] == "5/k-1"
+    # a password cannot be guessed back from the fingerprint: it is not in it
+    assert context == idempotency.context(account_call("k-1", password="another-password"), CREATE_ACCOUNT)
+    assert idempotency.context(account_call(None), CREATE_ACCOUNT) == {}
+
+
 @pytest.mark.parametrize("key", ["", "with space", "x" * 256, "中文"])
 def test_malformed_idempotency_keys_are_refused(key):
     with pytest.raises(problems.Problem) as refused:
-        idempotency.check_key(key)
+        idempotency.context(account_call(key), CREATE_ACCOUNT)
     assert refused.value.status == 400
 
 
@@ -280,7 +295,7 @@ def test_two_routes_with_one_method_and_path_are_refused():
 
 def test_a_handler_may_call_only_the_services_its_route_declares():
     spec = next(s for s in ROUTES if s.name == "get_center")
-    edge = Edge(spec, lambda service: f"proxy of {service}", shared=None, db=None)
+    edge = Edge(spec, lambda service: f"proxy of {service}", shared=None)
     assert edge.rpc("centers") == "proxy of centers"
     with pytest.raises(LookupError):
         edge.rpc("volunteers")
@@ -306,77 +321,3 @@ def test_if_match_gives_the_expected_version():
     with pytest.raises(problems.Problem) as refused:
         expected_version("seven")
     assert refused.value.status == 400
-
-
-# -- who may create whom -------------------------------------------------------------------
-
-
-def within(tree):
-    """is_within over {child: parent}."""
-
-    def check(center_id, root_id):
-        while center_id is not None:
-            if center_id == root_id:
-                return True
-            center_id = tree.get(center_id)
-        return False
-
-    return check
-
-
-TREE = within({2: 1, 3: 2, 4: 1})
-
-
-def may_create(creator, role, scope):
-    """check_may_create as the route calls it, with the scope answer the centers service gives."""
-    root = creator.scope_center_id if creator.role == "center_admin" else scope
-    accounts.check_may_create(creator, role, scope, TREE(scope, root) if scope is not None else None)
-
-
-COUNTY = Actor("1", "county_admin", None)
-ADMIN_OF_2 = Actor("2", "center_admin", 2)
-
-
-@pytest.mark.parametrize(
-    "creator, role, scope",
-    [
-        (COUNTY, "county_admin", None),
-        (COUNTY, "center_admin", 4),
-        (ADMIN_OF_2, "volunteer", None),
-        (ADMIN_OF_2, "team_leader", 3),
-        (ADMIN_OF_2, "center_admin", 3),
-        (ADMIN_OF_2, "center_admin", 2),
-    ],
-)
-def test_allowed_account_creations(creator, role, scope):
-    may_create(creator, role, scope)
-
-
-@pytest.mark.parametrize(
-    "creator, role, scope",
-    [
-        (ADMIN_OF_2, "county_admin", None),
-        (ADMIN_OF_2, "center_admin", 4),
-        (ADMIN_OF_2, "center_admin", 1),
-        (ADMIN_OF_2, "volunteer", 4),
-        (Actor("9", "team_leader", 2), "volunteer", None),
-    ],
-)
-def test_refused_account_creations(creator, role, scope):
-    with pytest.raises(problems.Problem) as refused:
-        may_create(creator, role, scope)
-    assert refused.value.status == 403
-
-
-def test_a_center_admin_account_needs_a_scope():
-    with pytest.raises(InvalidInput) as refused:
-        may_create(COUNTY, "center_admin", None)
-    assert "scope_center_id" in refused.value.fields
-
-
-def test_passwords_are_hashed_with_argon2id():
-    hashed = accounts.hash_password("correct horse battery")
-    assert hashed.startswith("$argon2id$")
-    assert accounts.password_matches(hashed, "correct horse battery")
-    assert not accounts.password_matches(hashed, "wrong")
-    assert not accounts.password_matches("not a hash", "wrong")

@@ -1,4 +1,4 @@
-from gateway.models import Base
 from services.chassis.migrations import run_env
+from services.identity.models import Base
 
 run_env(Base.metadata)

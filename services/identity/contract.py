@@ -1,0 +1,76 @@
+"""The public contract of the identity service: what other code may import.
+
+Accounts, passwords and the signing of access tokens live in this service; the gateway
+only verifies tokens, with the public keys `public_keys()` returns. Human-readable:
+docs/identity-rpc.md.
+"""
+
+import base64
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from marshmallow import fields, validate
+
+from services.chassis.actors import ROLES
+from services.chassis.schemas import StrictSchema, Text, described, id_field, length, one_of
+
+SERVICE = "identity"  # the nameko service name: RPC routing keys `identity.<method>`
+
+PASSWORD_MIN_LENGTH = 10
+TOKEN_ISSUER = "wenming"
+TOKEN_AUDIENCE = "wenming-api"
+TOKEN_ALGORITHM = "EdDSA"  # Ed25519: verifying needs only the public key
+
+USERNAME = validate.Regexp(r"^[A-Za-z0-9_.-]{3,64}$", error="用户名须为 3–64 位字母、数字、下划线、点或连字符。")
+SECRET = {"secret": True}  # a field no fingerprint or log may hold (see the gateway's idempotency)
+
+
+class TokenRequestSchema(StrictSchema):
+    username = fields.String(required=True, validate=length(1, 64))
+    password = fields.String(required=True, validate=length(1, 256), metadata=SECRET)
+
+
+class TokenSchema(StrictSchema):
+    access_token = fields.String(**described("JWT (EdDSA, Ed25519) to send as `Authorization: Bearer …`."))
+    token_type = fields.String(**described("Always `Bearer`."))
+    expires_in = fields.Integer(**described("Seconds until the token expires."))
+
+
+class AccountCreateSchema(StrictSchema):
+    username = fields.String(required=True, validate=USERNAME)
+    password = fields.String(
+        required=True,
+        validate=validate.Length(PASSWORD_MIN_LENGTH, 256, error=f"密码长度必须在 {PASSWORD_MIN_LENGTH} 到 256 之间。"),
+        metadata=SECRET,
+    )
+    role = fields.String(required=True, validate=one_of(ROLES))
+    scope_center_id = id_field(
+        "The center whose subtree the account works in; required for center_admin.",
+        allow_none=True,
+        load_default=None,
+    )
+    display_name = Text(required=True, validate=length(1, 100))
+
+
+class AccountSchema(StrictSchema):
+    id = fields.String(**described("Account id (the token's `sub`)."))
+    username = fields.String()
+    role = fields.String(**described(", ".join(ROLES)))
+    scope_center_id = fields.Integer(allow_none=True)
+    display_name = fields.String()
+    active = fields.Boolean()
+    created_at = fields.DateTime()
+
+
+class PublicKeySchema(StrictSchema):
+    """A verification key as a JWK (RFC 8037: OKP, Ed25519)."""
+
+    kid = fields.String(**described("Key id, in the `kid` header of the tokens it signed."))
+    kty = fields.String(**described("Always `OKP`."))
+    crv = fields.String(**described("Always `Ed25519`."))
+    x = fields.String(**described("The public key, base64url."))
+
+
+def public_key_from_jwk(data):
+    """A verification key from what `public_keys()` returns."""
+    padded = data["x"] + "=" * (-len(data["x"]) % 4)
+    return Ed25519PublicKey.from_public_bytes(base64.urlsafe_b64decode(padded))
