@@ -4,6 +4,8 @@ seeding repeated."""
 
 import contextlib
 import json
+import os
+import signal
 import time
 import uuid
 
@@ -132,3 +134,32 @@ def test_seeding_again_creates_nothing(system):
             assert client.centers.list_centers({"code": code})["total"] == 1, code
         xiyang = client.centers.list_centers({"code": "JZ-XY-CSQ"})["items"][0]
         assert len(client.centers.list_venues(xiyang["id"])) == 5
+
+
+def test_a_request_answered_503_while_its_service_is_paused_never_happens_later(system, admin_headers):
+    """SIGSTOP the centers process for longer than the RPC timeout: the gateway answers 503;
+    when the process resumes it finds the request's deadline passed and does nothing; the
+    client's retry with the same Idempotency-Key creates the venue exactly once."""
+    station = next(c for c in list_institutes(system, admin_headers) if c["code"] == "JZ-HS-SY")["id"]
+    venues_url = f"{system.gateway_url}/api/v1/centers/{station}/venues"
+    venue = {"name": f"暂停测试室-{uuid.uuid4().hex[:6]}", "kind": "other"}
+    headers = {**admin_headers, "Idempotency-Key": f"pause-{uuid.uuid4().hex}"}
+
+    def named_venues():
+        venues = requests.get(venues_url, headers=admin_headers, timeout=10).json()
+        return [v for v in venues if v["name"] == venue["name"]]
+
+    centers = system.processes["centers"]
+    os.kill(centers.pid, signal.SIGSTOP)
+    try:
+        refused = requests.post(venues_url, json=venue, headers=headers, timeout=30)
+    finally:
+        os.kill(centers.pid, signal.SIGCONT)
+    assert refused.status_code == 503, refused.text
+    time.sleep(2)  # the resumed service works through what it had received while stopped
+    assert named_venues() == []
+    first = requests.post(venues_url, json=venue, headers=headers, timeout=30)
+    again = requests.post(venues_url, json=venue, headers=headers, timeout=30)
+    assert first.status_code == again.status_code == 201, first.text
+    assert again.json() == first.json()
+    assert len(named_venues()) == 1
