@@ -8,6 +8,7 @@
 Neither checks the Authorization header they are sent, nor does any of the gateway's work
 (request ids, validation, metrics): they are floors, not competitors.
 Run each as its own process: `nameko run bench.baselines:Backend --define AMQP_URI=...`.
+The same floors on the asyncio edge's stack are in bench/asgi_baselines.py.
 """
 
 import json
@@ -15,20 +16,10 @@ import json
 from nameko.rpc import ServiceRpc, rpc
 from nameko.web.handlers import http
 
+from bench.documents import small_center
+
 PATH = "/api/v1/centers/<int:center_id>"
 JSON_HEADERS = {"Content-Type": "application/json"}
-
-
-def small_center(center_id):
-    return {
-        "id": center_id,
-        "code": "JZ-XY-CSQ",
-        "name": "昔阳县城社区新时代文明实践所",
-        "level": "institute",
-        "parent_id": 1,
-        "status": "active",
-        "version": 1,
-    }
 
 
 class Backend:

@@ -1,11 +1,13 @@
-"""Gateway read throughput against two plain nameko floors, in one run (`make bench`).
+"""Gateway read throughput against plain nameko and ASGI floors, in one run (`make bench`).
 
     python -m bench.gateway_read [--duration 10] [--warmup 3] [--concurrency 16,64]
 
 Starts, each as its own process and on a RabbitMQ vhost of its own (deleted afterwards):
 - the real system (centers + gateway, demo data) through the launcher's `System`;
 - `bench.baselines`: a backend with one `@rpc` method, an `@http` edge calling it once per
-  request, and a bare `@http` edge answering by itself.
+  request, and a bare `@http` edge answering by itself;
+- `bench.asgi_baselines` on uvicorn (uvloop, httptools): an ASGI edge calling the same
+  backend once per request with gateway/rpc_client.py, and a bare ASGI edge.
 Then loads each with authenticated `GET /api/v1/centers/{id}` (the baselines get the same
 Authorization header) using wrk, or a Python load generator when wrk is missing, and prints
 requests/s, p50 and p99 per target and concurrency, and the gateway's ratios to the floors.
@@ -16,6 +18,7 @@ generator shares the machine's cores with the services, so figures are relative.
 import argparse
 import json
 import logging
+import os
 import re
 import shutil
 import statistics
@@ -39,6 +42,11 @@ BASELINES = {  # target name -> nameko service class; the backend serves RPC onl
     "rpc-baseline": "bench.baselines:RpcEdge",
     "bare-baseline": "bench.baselines:BareEdge",
 }
+ASGI_BASELINES = {  # target name -> ASGI app, each on its own uvicorn
+    "rpc-asgi": "bench.asgi_baselines:rpc_edge",
+    "bare-asgi": "bench.asgi_baselines:bare_edge",
+}
+FLOORS = ("rpc-baseline", "bare-baseline", *ASGI_BASELINES)  # what the gateway's figures are divided by
 READY_TIMEOUT = 60
 
 
@@ -49,23 +57,19 @@ def say(message):
 def start_baselines(amqp_uri, log_dir):
     """The baseline processes and the base URL of each HTTP one."""
     processes, urls = {}, {}
-    for name, target in BASELINES.items():
+    for name, target in {**BASELINES, **ASGI_BASELINES}.items():
         port = free_port()
-        command = [
-            sys.executable,
-            "-m",
-            "nameko",
-            "run",
-            target,
-            "--define",
-            f"AMQP_URI={amqp_uri}",
-            "--define",
-            f"WEB_SERVER_ADDRESS=127.0.0.1:{port}",
-        ]
+        if name in ASGI_BASELINES:
+            command = [sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port)]
+            command += ["--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"]
+        else:
+            command = [sys.executable, "-m", "nameko", "run", target, "--define", f"AMQP_URI={amqp_uri}"]
+            command += ["--define", f"WEB_SERVER_ADDRESS=127.0.0.1:{port}"]
         with open(log_dir / f"{name}.log", "ab") as log:
             processes[name] = subprocess.Popen(
                 command,
                 cwd=ROOT,
+                env={**os.environ, "AMQP_URI": amqp_uri},  # where the ASGI RPC edge finds the broker
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -175,10 +179,8 @@ def table(results, concurrencies):
     lines.append("")
     for concurrency in concurrencies:
         rps = {r["target"]: r["rps"] for r in results if r["concurrency"] == concurrency}
-        lines.append(
-            f"c={concurrency}: gateway/rpc-baseline = {ratio(rps['gateway'], rps['rpc-baseline'])}, "
-            f"gateway/bare-baseline = {ratio(rps['gateway'], rps['bare-baseline'])}"
-        )
+        ratios = ", ".join(f"gateway/{floor} = {ratio(rps['gateway'], rps[floor])}" for floor in FLOORS)
+        lines.append(f"c={concurrency}: {ratios}")
     return "\n".join(lines)
 
 
