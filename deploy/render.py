@@ -10,6 +10,7 @@ tests/unit/deploy/test_deploy_files.py fails when a committed file differs from 
 makes now.
 """
 
+import json
 import re
 from pathlib import Path
 
@@ -37,7 +38,7 @@ def compose_service(service, started_before):
     lines = [
         f"  {service.name}:",
         "    <<: *wenming",
-        f'    command: [nameko, run, --config, {CONFIG_FILE}, "{service.entrypoint}"]',
+        f"    command: {json.dumps(['python', '-m', *service.module_args])}",  # a JSON list is YAML too
         "    environment:",
         "      <<: *environment",
         f"      SERVICE_NAME: {service.name}",

@@ -7,13 +7,13 @@ on a plain function:
 
     @routes.route("GET", "/api/v1/centers/<int:center_id>", auth=READ, summary="One center",
                   response=CenterSchema())
-    def get_center(edge, call, center_id): ...
+    async def get_center(edge, call, center_id): ...
 
 One declaration drives routing, the authorization rule, body and query validation,
-idempotency and the OpenAPI document. The handler gets an `Edge` (the backends it declared
-in `calls`, and the gateway's own state) and a `Call` (the request as the checks left it),
-and returns a JSON-able value or a `Reply`. gateway/http.py runs the table on a server;
-gateway/openapi.py documents it.
+idempotency and the OpenAPI document. The handler, a coroutine, gets an `Edge` (the
+backends it declared in `calls`, and the gateway's own state) and a `Call` (the request as
+the checks left it), and returns a JSON-able value or a `Reply`. gateway/app.py serves the
+table (ASGI); gateway/openapi.py documents it.
 """
 
 from dataclasses import dataclass, field
@@ -28,11 +28,11 @@ MAX_BODY_BYTES = 1024 * 1024
 @dataclass(frozen=True)
 class RouteSpec:
     method: str
-    path: str  # a werkzeug rule: /api/v1/centers/<int:center_id>
+    path: str  # a rule with typed variables: /api/v1/centers/<int:center_id>
     auth: object  # a rule from gateway.auth
     summary: str
     tag: str
-    handler: object  # handler(edge, call, **path_values)
+    handler: object  # async handler(edge, call, **path_values)
     body: object = None  # marshmallow Schema instance for the JSON body
     query: object = None  # marshmallow Schema instance for the query string
     response: object = None  # marshmallow Schema instance (None: no body)
@@ -138,12 +138,13 @@ def problem_reply(problem, request_id, instance=None):
 
 class Edge:
     """What a handler may use besides the request: the services its route declared in
-    `calls` (each an RPC proxy with a deadline), and the gateway's own state."""
+    `calls` (each an RPC proxy with a deadline, carrying the request's context), and the
+    gateway's own state."""
 
     def __init__(self, spec, proxies, shared):
         self._spec = spec
         self._proxies = proxies
-        self.shared = shared  # token verifier, read models (gateway.dependencies)
+        self.shared = shared  # token verifier, read models (gateway.state)
 
     @property
     def read_model(self):

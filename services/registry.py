@@ -8,11 +8,13 @@ a test can use it without starting anything.
 
 from dataclasses import dataclass
 
+CONFIG_FILE = "deploy/config/service.yml"  # the one nameko config, relative to the repository root
+
 
 @dataclass(frozen=True)
 class Service:
     name: str  # the nameko service name: its RPC queue, `<name>.events`, its log file
-    entrypoint: str  # "module:Class", as `nameko run` takes it
+    entrypoint: str  # "module:Class", as `nameko run` takes it; or a module run as `python -m <module>`
     metrics_port: int  # /metrics, /healthz and /readyz
     has_database: bool = True
     migrations: str | None = None  # run as `python -m <migrations> <url>`; default <package>.migrate
@@ -22,6 +24,17 @@ class Service:
         if self.has_database and self.migrations is None:
             package = self.entrypoint.partition(":")[0].rpartition(".")[0]
             object.__setattr__(self, "migrations", f"{package}.migrate")
+
+    @property
+    def runs_on_nameko(self):
+        return ":" in self.entrypoint
+
+    @property
+    def module_args(self):
+        """What follows `python -m` to run one process of the service (from the repository root)."""
+        if self.runs_on_nameko:
+            return ["nameko", "run", "--config", CONFIG_FILE, self.entrypoint]
+        return [self.entrypoint]
 
     # Operators already set these names: keep them derived from the name, never configured.
     @property
@@ -38,7 +51,8 @@ class Service:
 SERVICES = (
     Service("centers", "services.centers.service:CentersService", metrics_port=9101),
     Service("identity", "services.identity.service:IdentityService", metrics_port=9102),
-    Service("gateway", "gateway.service:GatewayService", metrics_port=9100, has_database=False, http_port=8000),
+    # the asyncio edge: `python -m gateway`, configured by the same environment variables
+    Service("gateway", "gateway", metrics_port=9100, has_database=False, http_port=8000),
 )
 
 

@@ -360,7 +360,7 @@ class System:
         name = service.name
         with open(self.log_file(name), "ab") as log:
             process = self.processes[name] = subprocess.Popen(
-                [sys.executable, "-m", "nameko", "run", "--config", str(CONFIG_FILE), service.entrypoint],
+                [sys.executable, "-m", *service.module_args],
                 cwd=ROOT,
                 env=self._service_env(service),
                 stdin=subprocess.DEVNULL,

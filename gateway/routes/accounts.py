@@ -21,13 +21,13 @@ routes = RouteTable(tag="auth", calls=("identity",))
     response=TokenSchema(),
     errors=(401, 429),
 )
-def issue_token(edge, call):
-    return edge.rpc("identity").issue_token(call.payload, call.client_address)
+async def issue_token(edge, call):
+    return await edge.rpc("identity").issue_token(call.payload, call.client_address)
 
 
 @routes.route("GET", "/api/v1/me", auth=Authenticated(), summary="The calling account", response=AccountSchema())
-def me(edge, call):
-    return edge.rpc("identity").current_account(call.principal.account_id)
+async def me(edge, call):
+    return await edge.rpc("identity").current_account(call.principal.account_id)
 
 
 @routes.route(
@@ -40,5 +40,5 @@ def me(edge, call):
     status=201,
     errors=(409,),
 )
-def create_account(edge, call):
-    return Reply(201, edge.rpc("identity").create_account(call.payload, call.principal.as_payload()))
+async def create_account(edge, call):
+    return Reply(201, await edge.rpc("identity").create_account(call.payload, call.principal.as_payload()))

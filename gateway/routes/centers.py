@@ -41,10 +41,10 @@ routes = RouteTable(tag="centers", calls=("centers",))
 @routes.route(
     "GET", CENTERS, auth=READ, summary="List centers", query=CenterListQuerySchema(), response=CenterPageSchema()
 )
-def list_centers(edge, call):
+async def list_centers(edge, call):
     filters = dict(call.query)
     page, page_size = filters.pop("page"), filters.pop("page_size")
-    return edge.rpc("centers").list_centers(filters, page, page_size)
+    return await edge.rpc("centers").list_centers(filters, page, page_size)
 
 
 @routes.route(
@@ -56,17 +56,17 @@ def list_centers(edge, call):
     response=CenterSchema(),
     status=201,
 )
-def create_center(edge, call):
-    center = edge.rpc("centers").create_center(call.payload, call.principal.as_payload())
+async def create_center(edge, call):
+    center = await edge.rpc("centers").create_center(call.payload, call.principal.as_payload())
     return written(edge.read_model, center, status=201)
 
 
 @routes.route("GET", CENTER, auth=READ, summary="One center (served from the read model)", response=CenterSchema())
-def get_center(edge, call, center_id):
+async def get_center(edge, call, center_id):
     read_model = edge.read_model
     encoded = read_model.get_encoded(center_id)
     if encoded is None:  # not seen yet (just created elsewhere, or before the first snapshot)
-        read_model.apply(edge.rpc("centers").get_center(center_id))
+        read_model.apply(await edge.rpc("centers").get_center(center_id))
         encoded = read_model.get_encoded(center_id)
     return Reply(200, encoded, {"ETag": _etag(read_model.get(center_id))})
 
@@ -80,9 +80,9 @@ def get_center(edge, call, center_id):
     response=CenterSchema(),
     errors=(400, 409),
 )
-def update_center(edge, call, center_id):
+async def update_center(edge, call, center_id):
     expected = expected_version(call.headers.get("If-Match"))
-    center = edge.rpc("centers").update_center(center_id, call.payload, call.principal.as_payload(), expected)
+    center = await edge.rpc("centers").update_center(center_id, call.payload, call.principal.as_payload(), expected)
     return written(edge.read_model, center)
 
 
@@ -94,8 +94,8 @@ def update_center(edge, call, center_id):
     body=MoveSchema(),
     response=CenterSchema(),
 )
-def move_center(edge, call, center_id):
-    center = edge.rpc("centers").move_center(center_id, call.payload, call.principal.as_payload())
+async def move_center(edge, call, center_id):
+    center = await edge.rpc("centers").move_center(center_id, call.payload, call.principal.as_payload())
     return written(edge.read_model, center)
 
 
@@ -107,8 +107,8 @@ def move_center(edge, call, center_id):
     body=StatusSchema(),
     response=CenterSchema(),
 )
-def set_center_status(edge, call, center_id):
-    center = edge.rpc("centers").set_status(center_id, call.payload, call.principal.as_payload())
+async def set_center_status(edge, call, center_id):
+    center = await edge.rpc("centers").set_status(center_id, call.payload, call.principal.as_payload())
     return written(edge.read_model, center)
 
 
@@ -120,8 +120,8 @@ def set_center_status(edge, call, center_id):
     response=SubtreeCenterSchema(),
     many=True,
 )
-def get_subtree(edge, call, center_id):
-    return edge.rpc("centers").get_subtree(center_id)
+async def get_subtree(edge, call, center_id):
+    return await edge.rpc("centers").get_subtree(center_id)
 
 
 @routes.route(
@@ -132,18 +132,18 @@ def get_subtree(edge, call, center_id):
     response=CenterSchema(),
     many=True,
 )
-def get_ancestors(edge, call, center_id):
+async def get_ancestors(edge, call, center_id):
     read_model = edge.read_model
     if read_model.get(center_id) is not None:
         found = read_model.ancestors(center_id)
         if found is not None:
             return found
-    return edge.rpc("centers").get_ancestors(center_id)
+    return await edge.rpc("centers").get_ancestors(center_id)
 
 
 @routes.route("GET", CENTER + "/stats", auth=READ, summary="Totals over the subtree", response=StatsSchema())
-def get_stats(edge, call, center_id):
-    return edge.rpc("centers").subtree_stats(center_id)
+async def get_stats(edge, call, center_id):
+    return await edge.rpc("centers").subtree_stats(center_id)
 
 
 # -- venues ----------------------------------------------------------------------------------
@@ -152,8 +152,8 @@ def get_stats(edge, call, center_id):
 @routes.route(
     "GET", CENTER + "/venues", auth=READ, tag="venues", summary="Venues of a center", response=VenueSchema(), many=True
 )
-def list_venues(edge, call, center_id):
-    return edge.rpc("centers").list_venues(center_id)
+async def list_venues(edge, call, center_id):
+    return await edge.rpc("centers").list_venues(center_id)
 
 
 @routes.route(
@@ -166,14 +166,14 @@ def list_venues(edge, call, center_id):
     response=VenueSchema(),
     status=201,
 )
-def add_venue(edge, call, center_id):
-    venue = edge.rpc("centers").add_venue(center_id, call.payload, call.principal.as_payload())
+async def add_venue(edge, call, center_id):
+    venue = await edge.rpc("centers").add_venue(center_id, call.payload, call.principal.as_payload())
     return Reply(201, venue, {"Location": f"{VENUES}/{venue['id']}"})
 
 
 @routes.route("GET", VENUE, auth=READ, tag="venues", summary="One venue", response=VenueSchema())
-def get_venue(edge, call, venue_id):
-    return edge.rpc("centers").get_venue(venue_id)
+async def get_venue(edge, call, venue_id):
+    return await edge.rpc("centers").get_venue(venue_id)
 
 
 @routes.route(
@@ -186,13 +186,13 @@ def get_venue(edge, call, venue_id):
     response=VenueSchema(),
     errors=(409,),
 )
-def update_venue(edge, call, venue_id):
-    return edge.rpc("centers").update_venue(venue_id, call.payload, call.principal.as_payload())
+async def update_venue(edge, call, venue_id):
+    return await edge.rpc("centers").update_venue(venue_id, call.payload, call.principal.as_payload())
 
 
 @routes.route("DELETE", VENUE, auth=WRITE, tag="venues", summary="Remove a venue", status=204, errors=(409,))
-def remove_venue(edge, call, venue_id):
-    edge.rpc("centers").remove_venue(venue_id, call.principal.as_payload())
+async def remove_venue(edge, call, venue_id):
+    await edge.rpc("centers").remove_venue(venue_id, call.principal.as_payload())
     return Reply(204)
 
 

@@ -11,7 +11,7 @@ routes = RouteTable(tag="meta")
 
 
 @routes.route("GET", "/api/v1/openapi.json", auth=Public(), summary="This document")
-def openapi_document(edge, call):
+async def openapi_document(edge, call):
     return Reply(200, _document())
 
 

@@ -1,19 +1,19 @@
-"""The gateway in-process against the real broker, with the identity service (which
-publishes the keys tokens are verified with) and, for most tests, the centers service."""
+"""The gateway (asyncio: a process of its own) against the real broker, with the identity
+service (which publishes the keys tokens are verified with) and, for most tests, the centers
+service, both in-process."""
 
 import time
 
 import pytest
 import requests
 
-from gateway.dependencies import GatewayShared
-from gateway.service import GatewayService
 from services.centers import migrate as centers_migrate
 from services.centers.service import CentersService
 from services.identity import migrate as identity_migrate
 from services.identity.keys import SigningKeys, issue_token, new_private_pem
 from services.identity.service import IdentityService
 from tests.support.net import free_port
+from tests.support.processes import log_tail, start_module, stop
 from tests.support.waiting import wait_for
 
 SIGNING_KEY = new_private_pem()
@@ -34,17 +34,16 @@ class WebSession(requests.Session):
         return super().request(method, self.base_url + url, *args, **kwargs)
 
 
-def shared_of(container):
-    return next(e for e in container.shared_extensions.values() if isinstance(e, GatewayShared))
+@pytest.fixture
+def web_config(nameko_config):
+    """The gateway's HTTP port; the in-process services' config."""
+    nameko_config.update({"IDENTITY_SIGNING_KEY": SIGNING_KEY, "RPC_TIMEOUT": 2})
+    return free_port()
 
 
 @pytest.fixture
-def web_config(nameko_config):
-    port = free_port()
-    nameko_config.update(
-        {"WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", "IDENTITY_SIGNING_KEY": SIGNING_KEY, "RPC_TIMEOUT": 2}
-    )
-    return port
+def gateway_metrics_port():
+    return free_port()
 
 
 @pytest.fixture
@@ -60,15 +59,34 @@ def identity_service(start_service, identity_db, web_config):
 
 
 @pytest.fixture
-def start_gateway(start_service, identity_service, web_config):
-    """Starts the gateway and waits until it holds the identity service's public keys."""
+def start_gateway(identity_service, web_config, gateway_metrics_port, amqp_uri, tmp_path):
+    """Starts `python -m gateway` and waits until it is ready (it holds the public keys)."""
+    processes = []
+    log_path = tmp_path / "gateway.log"
+    env = {
+        "AMQP_URI": amqp_uri,
+        "WEB_SERVER_ADDRESS": f"127.0.0.1:{web_config}",
+        "METRICS_HOST": "127.0.0.1",
+        "METRICS_PORT": str(gateway_metrics_port),
+        "RPC_TIMEOUT": "2",
+    }
+
+    def ready(process):
+        assert process.poll() is None, f"the gateway exited:\n{log_tail(log_path)}"
+        try:
+            return requests.get(f"http://127.0.0.1:{gateway_metrics_port}/readyz", timeout=2).status_code == 200
+        except requests.ConnectionError:
+            return False
 
     def start():
-        container = start_service(GatewayService)
-        wait_for(lambda: shared_of(container).tokens.ready, what="the gateway to fetch the public keys")
-        return container
+        process = start_module(["gateway"], env, log_path)
+        processes.append(process)
+        wait_for(lambda: ready(process), timeout=30, what="the gateway to be ready")
+        return process
 
-    return start
+    yield start
+    for process in processes:
+        stop(process)
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import pytest
 from openapi_spec_validator import validate
 
 from gateway import idempotency, openapi, problems
+from gateway.app import build_app, query_values, request_id_from, starlette_path
 from gateway.auth import Authenticated, Public, Roles
-from gateway.http import bind_routes, query_values, request_id_from
 from gateway.read_model import CenterReadModel
 from gateway.routes import ROUTES
 from gateway.routes.centers import expected_version
@@ -268,18 +268,21 @@ def test_routes_from_any_module_are_served_and_documented_with_the_503_of_their_
     table = RouteTable(tag="extra", calls=("volunteers",))
 
     @table.route("GET", "/api/v1/extra", auth=Authenticated(), summary="A route in another module")
-    def extra_route(edge, call):
-        return edge.rpc("volunteers").ping()
+    async def extra_route(edge, call):
+        return await edge.rpc("volunteers").ping()
 
     specs = collect([ROUTES, table])
     operation = openapi.build(specs)["paths"]["/api/v1/extra"]["get"]
     assert operation["operationId"] == "extra_route" and "503" in operation["responses"]
 
-    class Service:
-        name = "gateway-test"
+    app = build_app(specs, state=None)
+    assert any(route.path == "/api/v1/extra" and route.name == "extra_route" for route in app.routes)
+    assert {route.path for route in app.routes} == {starlette_path(spec.path) for spec in specs}
 
-    bind_routes(Service, specs)
-    assert hasattr(Service, "extra_route") and hasattr(Service, "volunteers")  # entrypoint and RPC
+
+def test_declared_paths_become_starlette_paths():
+    assert starlette_path("/api/v1/centers/<int:center_id>/venues") == "/api/v1/centers/{center_id:int}/venues"
+    assert starlette_path("/api/v1/things/<name>") == "/api/v1/things/{name}"
 
 
 def test_two_routes_with_one_method_and_path_are_refused():

@@ -1,0 +1,108 @@
+"""Run one gateway process: `python -m gateway`.
+
+The API listens on WEB_SERVER_ADDRESS with SO_REUSEPORT, so several gateway processes (or
+replicas on one machine) can serve one address, the kernel spreading connections among
+them; each serves its own metrics, /healthz and /readyz on METRICS_PORT.
+
+Environment: AMQP_URI, WEB_SERVER_ADDRESS (127.0.0.1:8000), METRICS_HOST (0.0.0.0),
+METRICS_PORT (9100; 0: none), RPC_TIMEOUT (5 s), LOG_LEVEL (INFO), SERVICE_NAME.
+"""
+
+import asyncio
+import logging
+import os
+import socket
+import sys
+
+import uvicorn
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from services.chassis.config import DEFAULT_AMQP_URI
+
+from .app import build_app
+from .routes import ROUTES
+from .state import GatewayState
+
+log = logging.getLogger("gateway")
+
+KEEP_ALIVE_SECONDS = 5  # an idle connection is closed after this long
+GRACEFUL_SHUTDOWN_SECONDS = 10  # in-flight requests get this long after SIGTERM
+
+
+def listening_socket(address):
+    host, _, port = address.rpartition(":")
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)  # replicas share the address
+    sock.bind((host or "0.0.0.0", int(port)))
+    sock.listen(2048)
+    return sock
+
+
+def health_app(state):
+    async def metrics(request):
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+    async def healthz(request):
+        return PlainTextResponse("ok\n")
+
+    async def readyz(request):
+        problems = state.readiness()
+        if problems:
+            return PlainTextResponse("".join(f"{k}: {v}\n" for k, v in problems.items()), status_code=503)
+        return PlainTextResponse("ready\n")
+
+    return Starlette(routes=[Route("/metrics", metrics), Route("/healthz", healthz), Route("/readyz", readyz)])
+
+
+def by_port(api, health, health_port):
+    """One ASGI app for both listening sockets: the health app on the metrics port."""
+
+    async def app(scope, receive, send):
+        server = scope.get("server")
+        target = health if server is not None and server[1] == health_port else api
+        await target(scope, receive, send)
+
+    return app
+
+
+async def serve():
+    state = GatewayState(os.environ.get("AMQP_URI", DEFAULT_AMQP_URI), float(os.environ.get("RPC_TIMEOUT", 5)))
+    await state.start()
+    api = build_app(ROUTES, state)
+    sockets = [listening_socket(os.environ.get("WEB_SERVER_ADDRESS", "127.0.0.1:8000"))]
+    metrics_port = int(os.environ.get("METRICS_PORT", 9100))
+    if metrics_port:
+        sockets.append(listening_socket(f"{os.environ.get('METRICS_HOST', '0.0.0.0')}:{metrics_port}"))
+        api = by_port(api, health_app(state), metrics_port)
+    config = uvicorn.Config(
+        api,
+        loop="none",  # the loop asyncio.run made (uvloop, installed in main)
+        http="httptools",
+        lifespan="off",
+        access_log=False,
+        server_header=False,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )
+    try:
+        await uvicorn.Server(config).serve(sockets=sockets)  # until SIGINT or SIGTERM
+    finally:
+        await state.stop()
+
+
+def main():
+    level = os.environ.get("LOG_LEVEL", "INFO")
+    name = os.environ.get("SERVICE_NAME", "gateway")
+    logging.basicConfig(level=level, format=f"%(asctime)s %(levelname)s [{name}] %(name)s: %(message)s")
+    import uvloop
+
+    uvloop.install()
+    asyncio.run(serve())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""The route table (gateway.routing) as an ASGI application (Starlette), on asyncio.
+
+A request goes: request id → size limit (Content-Length, then while streaming) → token and
+auth rule → JSON body and query validation → the handler, whose RPC calls carry the request
+id, the deadline and the idempotency key in their context → JSON or problem+json,
+X-Request-Id, metrics. Unknown paths and methods are problem+json too.
+"""
+
+import json
+import logging
+import re
+import uuid
+from time import perf_counter
+
+from marshmallow import fields as ma_fields
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+from starlette.routing import Route
+
+from services.chassis.context import REQUEST_ID
+from services.chassis.schemas import load
+
+from . import idempotency, metrics, problems
+from .problems import Problem, bad_request, to_problem
+from .routing import JSON_TYPE, MAX_BODY_BYTES, Call, Edge, as_reply, problem_reply
+
+log = logging.getLogger(__name__)
+
+REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+RULE_VARIABLE = re.compile(r"<(?:(\w+):)?(\w+)>")
+UNMATCHED = "<unmatched>"
+
+
+def build_app(routes, state):
+    """An ASGI app serving `routes` with the gateway's `state` (gateway.state.GatewayState)."""
+    endpoints = {}  # path -> method -> endpoint: one Starlette route per path, so 405 lists every method
+    for spec in routes:
+        endpoints.setdefault(spec.path, {})[spec.method] = _endpoint(spec, state)
+    return Starlette(
+        routes=[
+            Route(starlette_path(path), _by_method(by_method), methods=list(by_method), name=_name(by_method))
+            for path, by_method in endpoints.items()
+        ],
+        exception_handlers={HTTPException: _unmatched},
+    )
+
+
+def _by_method(endpoints):
+    async def endpoint(request):
+        return await endpoints["GET" if request.method == "HEAD" else request.method](request)
+
+    return endpoint
+
+
+def _name(endpoints):
+    return "|".join(endpoint.__name__ for endpoint in endpoints.values())
+
+
+def starlette_path(rule):
+    """A declared rule (`/centers/<int:center_id>`) as a Starlette path (`/centers/{center_id:int}`)."""
+
+    def variable(match):
+        converter, name = match.groups()
+        return "{" + name + (":int" if converter == "int" else "") + "}"
+
+    return RULE_VARIABLE.sub(variable, rule)
+
+
+def request_id_from(header):
+    return header if header and REQUEST_ID_PATTERN.match(header) else uuid.uuid4().hex
+
+
+def to_response(reply, request_id):
+    headers = dict(reply.headers, **{"X-Request-Id": request_id})
+    body = reply.encoded()
+    if body is None:
+        return Response(status_code=reply.status if reply.status != 200 else 204, headers=headers)
+    return Response(body, status_code=reply.status, headers=headers, media_type=reply.content_type)
+
+
+def _endpoint(spec, state):
+    async def endpoint(request):
+        started = perf_counter()
+        request_id = request_id_from(request.headers.get("x-request-id"))
+        try:
+            call = await prepare(spec, request, request_id, state.tokens)
+            context = {REQUEST_ID: request_id, **idempotency.context(call, spec)}
+            edge = Edge(spec, lambda service: state.rpc.proxy(service, context=context), state)
+            reply = as_reply(await spec.handler(edge, call, **request.path_params))
+        except Exception as exc:
+            reply = problem_reply(to_problem(exc), request_id, request.url.path)
+        metrics.observe(spec.path, spec.method, reply.status, perf_counter() - started)
+        return to_response(reply, request_id)
+
+    endpoint.__name__ = spec.name
+    return endpoint
+
+
+async def prepare(spec, request, request_id, tokens):
+    client = request.client
+    call = Call(
+        request.method,
+        request.url.path,
+        request.headers,
+        client.host if client else "",
+        request_id,
+        principal=authenticate(spec, request, tokens),
+    )
+    spec.auth.check(call.principal)
+    if spec.body is not None:
+        call.data = load(spec.body, await read_json(request), code="input.invalid")
+        call.payload = spec.body.dump(call.data)
+    if spec.query is not None:
+        call.query = load(spec.query, query_values(spec.query, request.query_params), code="query.invalid")
+    return call
+
+
+def authenticate(spec, request, tokens):
+    if not spec.auth.requires_token:
+        return None
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise problems.unauthorized("auth.token_invalid", "Authorization 头须为 Bearer 令牌")
+    return tokens.verify(token.strip())
+
+
+async def read_json(request):
+    """The JSON body, refusing an oversize body before reading it, or as soon as it grows past
+    the limit while streaming (a chunked body has no length to check first)."""
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
+        raise _too_large()
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != JSON_TYPE and not content_type.endswith("+json"):
+        raise bad_request("request.content_type", "请求体须为 JSON（Content-Type: application/json）")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _too_large()
+        chunks.append(chunk)
+    try:
+        return json.loads(b"".join(chunks))
+    except (ValueError, UnicodeDecodeError):
+        raise bad_request("request.malformed_json", "请求体不是合法的 JSON") from None
+
+
+def _too_large():
+    return Problem(413, "request.too_large", f"请求体不能超过 {MAX_BODY_BYTES} 字节")
+
+
+def query_values(schema, args):
+    """Query-string values for `schema`: digits become integers for integer fields (the
+    contracts use strict integers, as JSON bodies should), the rest stay strings."""
+    values = {}
+    for name, value in args.items():
+        if isinstance(schema.fields.get(name), ma_fields.Integer) and re.fullmatch(r"-?\d{1,18}", value):
+            value = int(value)
+        values[name] = value
+    return values
+
+
+async def _unmatched(request, exc):
+    if exc.status_code == 405:
+        problem = Problem(
+            405, "http.method_not_allowed", "该资源不支持此 HTTP 方法", headers={"Allow": exc.headers.get("Allow", "")}
+        )
+    elif exc.status_code == 404:
+        problem = Problem(404, "http.not_found", "没有这个接口")
+    else:
+        problem = Problem(exc.status_code, "http.error", str(exc.detail))
+    request_id = request_id_from(request.headers.get("x-request-id"))
+    metrics.observe(UNMATCHED, request.method, problem.status, 0.0)
+    return to_response(problem_reply(problem, request_id, request.url.path), request_id)

@@ -1,0 +1,99 @@
+"""What one gateway process keeps, all of it rebuilt from the services at start: the RPC
+client, the identity service's public keys (in the token verifier) and the centers read
+model with its feed. Nothing here is the only copy of anything, so a replica can be
+started, stopped or added at any time."""
+
+import asyncio
+import json
+import logging
+
+import aio_pika
+
+from services.centers.contract import SERVICE as CENTERS
+from services.chassis.errors import ServiceUnavailable
+from services.identity.contract import SERVICE as IDENTITY
+
+from .read_model import CenterReadModel
+from .rpc_client import RpcClient
+from .tokens import TokenVerifier
+
+log = logging.getLogger(__name__)
+
+RETRY_SECONDS = 2  # how soon a failed fetch is retried
+KEYS_REFRESH_SECONDS = 300  # a rotated key is trusted (or dropped) within this long
+
+
+class GatewayState:
+    def __init__(self, amqp_uri, rpc_timeout=5.0):
+        self.amqp_uri = amqp_uri
+        self.rpc = RpcClient(amqp_uri, timeout=rpc_timeout, name="gateway")
+        self.tokens = TokenVerifier()
+        self.read_model = CenterReadModel()
+        self._tasks = []
+        self._events_connection = None
+
+    async def start(self):
+        await self.rpc.start()
+        await self._follow_center_events()
+        self._tasks = [
+            asyncio.create_task(self._every(RETRY_SECONDS, self._refresh_keys), name="public keys"),
+            asyncio.create_task(self._every(RETRY_SECONDS, self._resync_centers), name="centers snapshot"),
+        ]
+
+    async def stop(self):
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._events_connection is not None:
+            await self._events_connection.close()
+        await self.rpc.close()
+
+    def readiness(self):
+        """Problems that make this replica unready, as {check: reason}; empty when ready."""
+        problems = {}
+        if not self.rpc.connected:
+            problems["broker"] = "not connected"
+        if not self.tokens.ready:
+            problems["public_keys"] = "the identity service's public keys have not been fetched yet"
+        return problems
+
+    async def _every(self, seconds, step):
+        while True:
+            try:
+                await step()
+            except ServiceUnavailable as exc:
+                log.warning("%s; retrying in %ss", exc, seconds)
+            await asyncio.sleep(seconds)
+
+    async def _refresh_keys(self):
+        if self.tokens.refresh_due(KEYS_REFRESH_SECONDS):
+            self.tokens.use_keys(await self.rpc.proxy(IDENTITY).public_keys())
+
+    async def _resync_centers(self):
+        """Load the snapshot soon after start, then every minute, which heals anything a
+        missed event left stale; page by page, so one reply stays small."""
+        if not self.read_model.resync_due():
+            return
+        centers, items, after_id = self.rpc.proxy(CENTERS), [], 0
+        while after_id is not None:
+            page = await centers.snapshot(after_id)
+            items += page["items"]
+            after_id = page["next_after_id"]
+        self.read_model.load(items)
+
+    async def _follow_center_events(self):
+        """Every replica gets every `center.*` event on a queue of its own (a broadcast), so
+        each keeps its read model current; the robust channel re-binds it after a broker
+        restart, and the periodic resync heals what was missed meanwhile."""
+        self._events_connection = await aio_pika.connect_robust(self.amqp_uri)
+        channel = await self._events_connection.channel()
+        exchange = await channel.declare_exchange(f"{CENTERS}.events", aio_pika.ExchangeType.TOPIC, durable=True)
+        queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+        await queue.bind(exchange, routing_key="center.*")
+        await queue.consume(self._on_center_event, no_ack=True)
+
+    async def _on_center_event(self, message):
+        try:
+            self.read_model.apply(json.loads(message.body)["data"])
+        except (ValueError, KeyError, TypeError):
+            log.warning("ignored a center event that is not a CloudEvent with a center: %r", message.body[:200])
