@@ -10,7 +10,7 @@ import sys
 from functools import partial
 from pathlib import Path
 
-from alembic import command, context
+from alembic import command, context, op
 from alembic.config import Config
 from sqlalchemy import create_engine, pool
 
@@ -45,3 +45,15 @@ def run_env(target_metadata):
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()
+
+
+def create_tables(metadata, names):
+    """Create tables as `metadata` defines them: in a migration, for the chassis tables
+    (outbox, processed_events, idempotency_keys), whose definition the chassis owns."""
+    for name in names:
+        metadata.tables[name].create(op.get_bind())
+
+
+def drop_tables(metadata, names):
+    for name in reversed(names):
+        metadata.tables[name].drop(op.get_bind())

@@ -3,13 +3,11 @@ that must not load eventlet (the asyncio world of tests/edge), and by tests of t
 which runs on asyncio."""
 
 import os
-import signal
 import subprocess
 import sys
 
+from deploy.local.launcher import stop_process
 from tests.support import ROOT
-
-STOP_TIMEOUT = 10  # seconds a service gets to stop after SIGTERM before SIGKILL
 
 
 def start_nameko(entrypoint, config, env, log_path):
@@ -32,15 +30,7 @@ def start_module(module_args, env, log_path):
 
 
 def stop(process):
-    """SIGTERM (a nameko service then stops gracefully), SIGKILL after STOP_TIMEOUT."""
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(STOP_TIMEOUT)
+    stop_process(process.args[-1], process, say=lambda message: None)
 
 
 def log_tail(log_path, lines=30):

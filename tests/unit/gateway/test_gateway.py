@@ -19,18 +19,11 @@ from services.centers.contract import CenterListQuerySchema
 from services.chassis.actors import Actor
 from services.chassis.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 from services.identity.keys import SigningKeys, issue_token, new_private_pem
+from tests.support.clock import Clock
 
 
 def center(id, parent_id=None, version=1, **extra):
     return {"id": id, "parent_id": parent_id, "version": version, "name": f"c{id}", **extra}
-
-
-class Clock:
-    def __init__(self, now=1000.0):
-        self.now = now
-
-    def __call__(self):
-        return self.now
 
 
 # -- read model ----------------------------------------------------------------------------

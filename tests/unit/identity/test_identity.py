@@ -10,15 +10,7 @@ from services.identity import domain, service
 from services.identity.contract import public_key_from_jwk
 from services.identity.keys import SigningKeyError, SigningKeys, key_id, new_private_pem
 from services.identity.ratelimit import RateLimiter
-
-
-class Clock:
-    def __init__(self, now=1000.0):
-        self.now = now
-
-    def __call__(self):
-        return self.now
-
+from tests.support.clock import Clock
 
 # -- login limiter -------------------------------------------------------------------------
 

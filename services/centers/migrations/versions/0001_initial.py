@@ -10,6 +10,7 @@ from alembic import op
 
 from services.centers.models import Base
 from services.chassis.db import BigId
+from services.chassis.migrations import create_tables, drop_tables
 
 revision = "0001"
 down_revision = None
@@ -21,9 +22,7 @@ CHASSIS_TABLES = ("outbox", "processed_events")
 
 
 def upgrade():
-    bind = op.get_bind()
-    for name in CHASSIS_TABLES:
-        Base.metadata.tables[name].create(bind)
+    create_tables(Base.metadata, CHASSIS_TABLES)
 
     op.create_table(
         "centers",
@@ -72,6 +71,4 @@ def upgrade():
 def downgrade():
     op.drop_table("venues")
     op.drop_table("centers")
-    bind = op.get_bind()
-    for name in reversed(CHASSIS_TABLES):
-        Base.metadata.tables[name].drop(bind)
+    drop_tables(Base.metadata, CHASSIS_TABLES)

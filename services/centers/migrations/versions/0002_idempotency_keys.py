@@ -6,9 +6,8 @@ Revises: 0001
 Create Date: 2026-11-29
 """
 
-from alembic import op
-
 from services.centers.models import Base
+from services.chassis.migrations import create_tables, drop_tables
 
 revision = "0002"
 down_revision = "0001"
@@ -17,8 +16,8 @@ depends_on = None
 
 
 def upgrade():
-    Base.metadata.tables["idempotency_keys"].create(op.get_bind())
+    create_tables(Base.metadata, ["idempotency_keys"])
 
 
 def downgrade():
-    Base.metadata.tables["idempotency_keys"].drop(op.get_bind())
+    drop_tables(Base.metadata, ["idempotency_keys"])

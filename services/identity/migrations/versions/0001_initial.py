@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from services.chassis.db import BigId
+from services.chassis.migrations import create_tables, drop_tables
 from services.identity.models import Base
 
 revision = "0001"
@@ -21,9 +22,7 @@ CHASSIS_TABLES = ("outbox", "processed_events", "idempotency_keys")
 
 
 def upgrade():
-    bind = op.get_bind()
-    for name in CHASSIS_TABLES:
-        Base.metadata.tables[name].create(bind)
+    create_tables(Base.metadata, CHASSIS_TABLES)
     op.create_table(
         "accounts",
         sa.Column("id", BigId, primary_key=True, autoincrement=True),
@@ -41,6 +40,4 @@ def upgrade():
 
 def downgrade():
     op.drop_table("accounts")
-    bind = op.get_bind()
-    for name in reversed(CHASSIS_TABLES):
-        Base.metadata.tables[name].drop(bind)
+    drop_tables(Base.metadata, CHASSIS_TABLES)
