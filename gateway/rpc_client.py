@@ -27,7 +27,7 @@ from kombu.utils import json  # nameko's JSON serializer: datetimes, decimals an
 from nameko.exceptions import deserialize
 
 from services.chassis.context import DEADLINE
-from services.chassis.errors import ServiceUnavailable
+from services.chassis.errors import unavailable
 
 RPC_EXCHANGE = "nameko-rpc"  # nameko's default `rpc_exchange`
 HEADER_PREFIX = "nameko"  # context data travels as `nameko.<key>` headers
@@ -37,11 +37,6 @@ PERSISTENT = 2  # nameko publishes requests as persistent messages
 
 # a pending call's future gets this instead of a reply when the connection goes
 _CONNECTION_LOST = object()
-
-
-def unavailable(service, reason):
-    # services.chassis.rpc.unavailable, which cannot be imported here: that module imports eventlet
-    return ServiceUnavailable("service.unavailable", f"服务 {service} 暂时不可用（{reason}）")
 
 
 class RpcClient:

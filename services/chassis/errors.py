@@ -65,6 +65,11 @@ class RateLimited(WenmingError):
         self.retry_after = int(retry_after)  # nameko sends exception arguments as text
 
 
+def unavailable(service, reason):
+    """A call to `service` that cannot be answered (no instance, no reply in time, no broker)."""
+    return ServiceUnavailable("service.unavailable", f"服务 {service} 暂时不可用（{reason}）")
+
+
 def invalid_fields(code, fields, message="输入有误"):
     """An InvalidInput from marshmallow-style messages ({field: [messages]} or nested)."""
     return InvalidInput(code, message, _flatten(fields))

@@ -24,7 +24,7 @@ from nameko.rpc import rpc as nameko_rpc
 
 from .config import setting
 from .context import DEADLINE, IDEMPOTENCY_FINGERPRINT, IDEMPOTENCY_KEY
-from .errors import ServiceUnavailable, WenmingError
+from .errors import ServiceUnavailable, WenmingError, unavailable
 from .observability import current_context
 
 DEADLINE_HEADER = f"nameko.{DEADLINE}"  # nameko sends context data as `nameko.<key>` headers
@@ -73,10 +73,6 @@ def refuse_if_late(context):
     deadline = context.get(DEADLINE)
     if deadline is not None and time.time() > float(deadline):
         raise ServiceUnavailable("rpc.deadline_passed", "请求已超过调用方的等待时限，未予执行")
-
-
-def unavailable(service, reason):
-    return ServiceUnavailable("service.unavailable", f"服务 {service} 暂时不可用（{reason}）")
 
 
 class TimedServiceRpc(ServiceRpc):
