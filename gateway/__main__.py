@@ -5,7 +5,9 @@ replicas on one machine) can serve one address, the kernel spreading connections
 them; each serves its own metrics, /healthz and /readyz on METRICS_PORT.
 
 Environment: AMQP_URI, WEB_SERVER_ADDRESS (127.0.0.1:8000), METRICS_HOST (0.0.0.0),
-METRICS_PORT (9100; 0: none), RPC_TIMEOUT (5 s), LOG_LEVEL (INFO), SERVICE_NAME.
+METRICS_PORT (9100; 0: none), RPC_TIMEOUT (5 s), HEADERS_TIMEOUT_SECONDS (10: a client
+must finish its request headers within this long), MAX_CONNECTIONS (1000: beyond, 503),
+LOG_LEVEL (INFO), SERVICE_NAME.
 """
 
 import asyncio
@@ -15,6 +17,7 @@ import socket
 import sys
 
 import uvicorn
+import uvloop
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse, Response
@@ -23,6 +26,7 @@ from starlette.routing import Route
 from services.chassis.config import DEFAULT_AMQP_URI
 
 from .app import build_app
+from .protocol import guarded_protocol
 from .routes import ROUTES
 from .state import GatewayState
 
@@ -81,7 +85,8 @@ async def serve():
     config = uvicorn.Config(
         api,
         loop="none",  # the loop asyncio.run made (uvloop, installed in main)
-        http="httptools",
+        http=guarded_protocol(float(os.environ.get("HEADERS_TIMEOUT_SECONDS", 10))),
+        limit_concurrency=int(os.environ.get("MAX_CONNECTIONS", 1000)),
         lifespan="off",
         access_log=False,
         server_header=False,
@@ -98,8 +103,6 @@ def main():
     level = os.environ.get("LOG_LEVEL", "INFO")
     name = os.environ.get("SERVICE_NAME", "gateway")
     logging.basicConfig(level=level, format=f"%(asctime)s %(levelname)s [{name}] %(name)s: %(message)s")
-    import uvloop
-
     uvloop.install()
     asyncio.run(serve())
 

@@ -69,6 +69,7 @@ def start_gateway(identity_service, web_config, gateway_metrics_port, amqp_uri, 
         "METRICS_HOST": "127.0.0.1",
         "METRICS_PORT": str(gateway_metrics_port),
         "RPC_TIMEOUT": "2",
+        "HEADERS_TIMEOUT_SECONDS": "1",
     }
 
     def ready(process):

@@ -1,6 +1,7 @@
 """The gateway over HTTP with the centers service, both in-process on the real broker."""
 
 import contextlib
+import socket
 import time
 
 import pytest
@@ -312,6 +313,37 @@ def test_transport_errors_are_problems(tree, web, callers):
     assert_problem(not_allowed, 405, "http.method_not_allowed")
     assert "PATCH" in not_allowed.headers["Allow"]
     assert_problem(web.post("/api/v1/centers", json=["a list"], token=token), 422)
+
+
+def raw_exchange(port, request, wait=5):
+    """What the gateway answers to `request` (bytes) on a socket of its own, until it closes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=wait) as sock:
+        sock.sendall(request)
+        received = b""
+        with contextlib.suppress(TimeoutError, ConnectionResetError):
+            while chunk := sock.recv(65536):
+                received += chunk
+    return received
+
+
+def test_clients_that_do_not_finish_their_headers_are_cut_off(gateway, web_config):
+    started = time.monotonic()
+    answer = raw_exchange(web_config, b"GET /api/v1/openapi.json HTTP/1.1\r\nHost: x\r\n", wait=10)
+    assert answer.startswith(b"HTTP/1.1 408") and b"http.headers_timeout" in answer
+    assert time.monotonic() - started < 5  # HEADERS_TIMEOUT_SECONDS is 1 in these tests
+
+
+@pytest.mark.parametrize(
+    "headers, code",
+    [
+        (b"X-Long: " + b"x" * 20_000 + b"\r\n", b"http.headers_too_large"),
+        (b"".join(b"X-H%d: 1\r\n" % n for n in range(150)), b"http.too_many_headers"),
+    ],
+)
+def test_oversized_request_headers_are_refused_with_431(gateway, web_config, headers, code):
+    answer = raw_exchange(web_config, b"GET /api/v1/openapi.json HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n")
+    assert answer.startswith(b"HTTP/1.1 431") and code in answer
+    assert b"application/problem+json" in answer and b"server:" not in answer.lower()
 
 
 def test_503_fast_when_centers_is_not_running(start_gateway, web, county_token):
