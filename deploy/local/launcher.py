@@ -61,9 +61,15 @@ SEED_ONLY_KEYS = ("children", "venues", "note")  # structure and comments of the
 GATEWAY = "gateway"  # answers the operator's HTTP
 IDENTITY = "identity"  # holds the accounts (the demo admin)
 SEED_SERVICE = "centers"  # the demo network goes in through its RPC API, once it is ready
+PRIVATE_UMASK = 0o077  # what the services create (SQLite files) is their owner's alone
 START_TIMEOUT = 60  # seconds for a service, or a local RabbitMQ, to become ready
 STOP_TIMEOUT = 10  # seconds a service gets to stop after SIGTERM before SIGKILL
 COMMAND_TIMEOUT = 120  # seconds for a migration or an account command
+
+
+def private_file(path, flags):
+    """An `open` opener: a file created readable and writable by its owner only."""
+    return os.open(path, flags, 0o600)
 
 
 class LaunchError(Exception):
@@ -314,6 +320,7 @@ class System:
                 capture_output=True,
                 text=True,
                 timeout=COMMAND_TIMEOUT,
+                umask=PRIVATE_UMASK,  # databases and keys readable by their owner only
             )
         except subprocess.TimeoutExpired:
             raise LaunchError(f"{what}: no result after {COMMAND_TIMEOUT} s") from None
@@ -324,8 +331,8 @@ class System:
 
     def start(self):
         """Bring everything up; on any failure stop what was started and raise LaunchError."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.log_dir.mkdir(exist_ok=True)
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # databases and the signing key
+        self.log_dir.mkdir(mode=0o700, exist_ok=True)
         ensure_broker(self.amqp_uri, self.broker_autostart, self.say)
         for service, port in self.http_ports.items():
             check_port_free(self.host, port, f"{service} HTTP")
@@ -358,7 +365,7 @@ class System:
 
     def _start_service(self, service):
         name = service.name
-        with open(self.log_file(name), "ab") as log:
+        with open(self.log_file(name), "ab", opener=private_file) as log:
             process = self.processes[name] = subprocess.Popen(
                 [sys.executable, "-m", *service.module_args],
                 cwd=ROOT,
@@ -366,6 +373,7 @@ class System:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                umask=PRIVATE_UMASK,
                 start_new_session=True,  # Ctrl-C reaches the launcher, which stops them in order
             )
         self.say(f"Started {name} (pid {process.pid}, log {self.log_file(name)}).")
@@ -485,6 +493,8 @@ def _terminate(signum, frame):
 
 
 def main():
+    # explicitly: a process started in the background by a shell inherits SIGINT as ignored
+    signal.signal(signal.SIGINT, _terminate)
     signal.signal(signal.SIGTERM, _terminate)
     # py-amqp warns when a publisher confirm arrives as the seed's channel closes: harmless
     logging.getLogger("amqp").setLevel(logging.ERROR)

@@ -52,11 +52,14 @@ def alive(pid):
 class RunningLauncher:
     """`python deploy/local/launcher.py` in the background, its output in a file."""
 
-    def __init__(self, tmp_path, amqp_uri):
+    def __init__(self, tmp_path, amqp_uri, sigint_ignored=False):
         self.output = tmp_path / "launcher.out"
+        command = [sys.executable, str(LAUNCHER)]
+        if sigint_ignored:  # as `make run &` from a script: the shell starts it with SIGINT ignored
+            command = ["sh", "-c", 'trap "" INT; exec "$@"', "sh", *command]
         with open(self.output, "wb") as out:
             self.process = subprocess.Popen(
-                [sys.executable, str(LAUNCHER)],
+                command,
                 cwd=ROOT,
                 env=launcher_env(tmp_path, amqp_uri),
                 stdout=out,
@@ -75,9 +78,18 @@ class RunningLauncher:
         return {name: int(pid) for name, pid in re.findall(r"Started (\w+) \(pid (\d+)", self.text())}
 
     def stop(self):
+        """SIGTERM, as an operator would; SIGKILL (and then each service by pid) as a last resort."""
         if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        started = re.findall(r"Started \w+ \(pid (\d+)", self.text())
+        for pid in map(int, started):
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
 
 
 @pytest.fixture
@@ -101,3 +113,14 @@ def test_when_a_service_dies_it_stops_the_rest_and_exits_non_zero(launcher):
     assert launcher.process.wait(timeout=30) != 0
     assert not alive(pids["gateway"])
     assert "centers exited" in launcher.text()
+
+
+def test_sigint_stops_everything_even_when_started_in_the_background(tmp_path, vhost_uri):
+    launcher = RunningLauncher(tmp_path, vhost_uri, sigint_ignored=True)
+    try:
+        pids = launcher.wait_until_running()
+        launcher.process.send_signal(signal.SIGINT)
+        assert launcher.process.wait(timeout=30) == 0
+        assert not any(alive(pid) for pid in pids.values())
+    finally:
+        launcher.stop()

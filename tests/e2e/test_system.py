@@ -163,3 +163,11 @@ def test_a_request_answered_503_while_its_service_is_paused_never_happens_later(
     assert first.status_code == again.status_code == 201, first.text
     assert again.json() == first.json()
     assert len(named_venues()) == 1
+
+
+def test_the_data_folder_is_its_owners_alone(system):
+    """Databases, their journals, logs and the signing key: no other user may read them."""
+    paths = [system.data_dir, *system.data_dir.rglob("*")]
+    assert {path.name for path in paths} >= {"identity-signing-key.pem", "logs"}
+    exposed = [str(path) for path in paths if path.stat().st_mode & 0o077]
+    assert not exposed, exposed
