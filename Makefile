@@ -26,9 +26,12 @@ lint: install
 
 # Two pytest processes: the eventlet world (nameko in-process), then the asyncio world
 # (tests/edge); see tests/conftest.py.
+# Each test is bounded by pytest-timeout (pyproject.toml), each run as a whole by RUN_LIMIT.
+RUN_LIMIT := timeout --kill-after=30 1200
+
 test: lint
-	$(VENV)/bin/pytest
-	WENMING_TEST_WORLD=asyncio $(VENV)/bin/pytest tests/edge
+	$(RUN_LIMIT) $(VENV)/bin/pytest
+	WENMING_TEST_WORLD=asyncio $(RUN_LIMIT) $(VENV)/bin/pytest tests/edge
 
 # The pure tests only: no broker, no database, a few seconds.
 test-unit: install
