@@ -278,9 +278,10 @@ def update_venue(actor, center, venue, changes):
 
 
 def remove_venue(actor, center, venue):
-    """The event carries the venue as it was."""
+    """A removal is a change like any other: the event carries the venue as it was, with
+    its version advanced, so that a consumer keeping the highest version applies it."""
     authorize_change(actor, node_of(center))
-    return Change(venue, (Event(VENUE_REMOVED),))
+    return _next_version(venue, {}, Event(VENUE_REMOVED))
 
 
 # --- statistics -----------------------------------------------------------------------

@@ -9,6 +9,10 @@ from services.chassis.db import BigId, declarative_base
 
 Base = declarative_base()
 
+# SQLite hands out a deleted row's id again unless the table is AUTOINCREMENT; consumers key
+# their copies by id, so an id must never name two things. (PostgreSQL never reuses them.)
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+
 
 class UtcDateTime(sa.TypeDecorator):
     """A UTC timestamp that comes back timezone-aware on SQLite too (SQLite drops the zone)."""
@@ -31,6 +35,7 @@ class Center(Base):
         # text_pattern_ops lets PostgreSQL use the index for `path LIKE '/1/5/%'` whatever the
         # database collation; SQLite ignores it.
         sa.Index("ix_centers_path", "path", postgresql_ops={"path": "text_pattern_ops"}),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -69,6 +74,7 @@ class Center(Base):
 
 class Venue(Base):
     __tablename__ = "venues"
+    __table_args__ = (NEVER_REUSE_IDS,)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     center_id: Mapped[int] = mapped_column(

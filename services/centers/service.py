@@ -198,7 +198,7 @@ class CentersService:
             venue = repo.get_venue(uow.session, venue_id, lock=True)
             center = repo.get_center(uow.session, venue.center_id)
             change = domain.remove_venue(actor, repo.state(center), repo.state(venue))
-            data = _venue.dump(venue)
+            data = _venue.dump(change.state)
             uow.session.delete(venue)
             uow.flush()
             _publish(uow, venue.id, data, change)

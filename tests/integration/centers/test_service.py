@@ -505,7 +505,41 @@ def test_venue_life_cycle(centers, county, outbox):
 
     events = outbox()[emitted:]
     assert [e["type"] for e in events] == ["venue.added", "venue.updated", "venue.removed"]
-    assert [e["data"] for e in events] == [added, updated, updated]
+    assert [e["data"] for e in events] == [added, updated, {**updated, "version": 3}]  # a removal is a change
+
+
+def test_ids_are_never_given_out_twice(centers, county):
+    first = centers.add_venue(county["A1"], {"name": "甲室", "kind": "other"}, COUNTY)
+    centers.remove_venue(first["id"], COUNTY)
+    second = centers.add_venue(county["A1"], {"name": "乙室", "kind": "other"}, COUNTY)
+    assert second["id"] > first["id"]
+
+
+def test_a_consumer_that_keeps_the_highest_version_ends_with_the_services_state(centers, county, outbox):
+    """The rule docs/events.md gives consumers (apply an event only when its data.version is
+    greater than the one held), replayed over a scripted history with removals and reuse."""
+    emitted = len(outbox())
+    a1 = county["A1"]
+    first = centers.add_venue(a1, {"name": "文化服务室", "kind": "culture"}, COUNTY)
+    centers.update_venue(first["id"], {"capacity": 30}, COUNTY)
+    centers.remove_venue(first["id"], COUNTY)
+    second = centers.add_venue(a1, {"name": "法律援助室", "kind": "legal_aid"}, COUNTY)
+    centers.update_venue(second["id"], {"area_m2": 20.0}, COUNTY)
+    centers.set_status(a1, {"status": "suspended", "reason": "装修"}, COUNTY)
+    events = outbox()[emitted:]
+
+    for order in (events, list(reversed(events)), events + events):  # any order, any duplicates
+        held = {}  # (kind, id) -> (version, data or None when removed)
+        for event in order:
+            kind = event["type"].split(".")[0]
+            data = event["data"]
+            key = (kind, data["id"])
+            if key not in held or data["version"] > held[key][0]:
+                held[key] = (data["version"], None if event["type"] == "venue.removed" else data)
+        venues = sorted((data for (kind, _), (_, data) in held.items() if kind == "venue" and data), key=str)
+        assert venues == sorted(centers.list_venues(a1), key=str)
+        center = centers.get_center(a1)
+        assert {key: held[("center", a1)][1][key] for key in center} == center  # beyond: the event's extras
 
 
 # --- the published events ----------------------------------------------------------------
