@@ -77,6 +77,13 @@ def _add_chassis_tables(metadata):
     )
 
 
+POSTGRESQL_TIMEOUTS = {
+    "lock_timeout": "5s",
+    "statement_timeout": "30s",
+    "idle_in_transaction_session_timeout": "60s",
+}
+
+
 def make_engine(url, pool_size=10):
     if url.startswith("sqlite"):
         # SQLite allows one writer: one connection per process, and greenthreads queue for it
@@ -99,7 +106,19 @@ def make_engine(url, pool_size=10):
             cursor.close()
 
         return engine
-    return sa.create_engine(url, pool_size=pool_size, max_overflow=5, pool_pre_ping=True)
+    engine = sa.create_engine(url, pool_size=pool_size, max_overflow=5, pool_pre_ping=True)
+
+    @sa.event.listens_for(engine, "connect")
+    def _bounded_waits(dbapi_connection, _record):
+        # No session waits for ever: a lock held by a transaction stuck on the network (a
+        # relay waiting on a dead broker connection) costs others seconds, not hours.
+        cursor = dbapi_connection.cursor()
+        for name, value in POSTGRESQL_TIMEOUTS.items():
+            cursor.execute(f"SET {name} = '{value}'")
+        cursor.close()
+        dbapi_connection.commit()
+
+    return engine
 
 
 @dataclass(frozen=True)
@@ -283,6 +302,18 @@ class Store:
                 sa.select(sa.func.count()).select_from(self.outbox).where(self.outbox.c.sent_at.is_(None))
             ).scalar_one()
 
+    def oldest_unsent_age(self):
+        """Seconds since the oldest event still waiting in the outbox was written (0: none)."""
+        with self.engine.connect() as connection:
+            oldest = connection.execute(
+                sa.select(sa.func.min(self.outbox.c.created_at)).where(self.outbox.c.sent_at.is_(None))
+            ).scalar_one()
+        if oldest is None:
+            return 0.0
+        if oldest.tzinfo is None:  # SQLite drops the zone
+            oldest = oldest.replace(tzinfo=utcnow().tzinfo)
+        return max(0.0, (utcnow() - oldest).total_seconds())
+
     def prune(self, outbox_retention, processed_retention, idempotency_retention):
         """Forget published events, processed-event records and idempotency keys older than
         their retention (timedeltas). Processed records must outlive any redelivery, so
@@ -396,5 +427,11 @@ class Database(DependencyProvider):
             "wenming_outbox_backlog",
             "Events written to the outbox and not yet published",
             self.store.outbox_backlog(),
+            {},
+        )
+        yield (
+            "wenming_outbox_oldest_unsent_age_seconds",
+            "Age of the oldest event written to the outbox and not yet published",
+            self.store.oldest_unsent_age(),
             {},
         )

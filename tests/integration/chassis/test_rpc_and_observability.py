@@ -94,6 +94,7 @@ def test_metrics_health_and_readiness(start_service, notes_db, nameko_config):
     assert 'wenming_entrypoint_calls_total{entrypoint_type="rpc",method="add",outcome="ok",service="notes"}' in text
     assert 'wenming_entrypoint_latency_seconds_bucket{entrypoint_type="rpc"' in text
     assert 'wenming_outbox_backlog{service="notes"}' in text
+    assert 'wenming_outbox_oldest_unsent_age_seconds{service="notes"}' in text
 
 
 def test_readiness_fails_while_the_database_is_unreachable(start_service, nameko_config):

@@ -1,12 +1,13 @@
 """The unit of work, outbox rows and processed-event records on SQLite and PostgreSQL."""
 
 import json
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from services.chassis.clock import utcnow
-from services.chassis.db import Conflicts, Store, declarative_base
+from services.chassis.db import POSTGRESQL_TIMEOUTS, Conflicts, Store, declarative_base
 from services.chassis.errors import Conflict
 from tests.support.notes import Base, notes
 
@@ -50,6 +51,25 @@ def test_claim_event_is_true_once_per_handler(store):
     with store.unit_of_work() as uow:
         assert uow.claim_event("ledger.h", "e-1") is False
         assert uow.claim_event("other.h", "e-1") is True
+
+
+def test_the_age_of_the_oldest_unsent_event_is_known(store):
+    assert store.oldest_unsent_age() == 0.0
+    with store.unit_of_work() as uow:
+        uow.emit("note.added", subject="1", data={})
+    with store.engine.begin() as connection:
+        connection.execute(sa.update(store.outbox).values(created_at=utcnow() - timedelta(seconds=90)))
+    assert 89 <= store.oldest_unsent_age() < 120
+
+
+def test_postgresql_sessions_never_wait_for_ever(postgres_url):
+    store = Store(postgres_url, Base.metadata, source="notes")
+    try:
+        with store.engine.connect() as connection:
+            settings = {name: connection.execute(sa.text(f"SHOW {name}")).scalar_one() for name in POSTGRESQL_TIMEOUTS}
+    finally:
+        store.dispose()
+    assert settings == {"lock_timeout": "5s", "statement_timeout": "30s", "idle_in_transaction_session_timeout": "1min"}
 
 
 def test_committed_events_wake_the_relay(store):
