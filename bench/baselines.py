@@ -14,6 +14,7 @@ The same floors on the asyncio edge's stack are in bench/asgi_baselines.py.
 import json
 
 from nameko.rpc import ServiceRpc, rpc
+from nameko.timer import timer
 from nameko.web.handlers import http
 
 from bench.documents import small_center
@@ -42,6 +43,12 @@ class RpcEdge:
 
 class BareEdge:
     name = "bench_bare_edge"
+
+    @timer(interval=1)
+    def tick(self):
+        """Nothing, once a second: `nameko run`'s SIGTERM handler only schedules the stop on
+        eventlet's hub, which in a service with no AMQP connection (no heartbeats) sleeps
+        until something wakes it: the benchmark's SIGTERM took ten seconds and a SIGKILL."""
 
     @http("GET", PATH)
     def get_center(self, request, center_id):
