@@ -1,18 +1,42 @@
-"""Gateway read throughput against plain nameko and ASGI floors, in one run (`make bench`).
+"""Gateway throughput against plain nameko and ASGI floors, in one run (`make bench`).
 
-    python -m bench.gateway_read [--duration 10] [--warmup 3] [--concurrency 16,64]
+    python -m bench.gateway_read [--duration 6] [--warmup 2] [--concurrency 16,64]
+                                 [--rpc-concurrency 16] [--python-load]
 
 Starts, each as its own process and on a RabbitMQ vhost of its own (deleted afterwards):
-- the real system (centers + gateway, demo data) through the launcher's `System`;
+- the real system (centers, identity, gateway, demo data) through the launcher's `System`;
 - `bench.baselines`: a backend with one `@rpc` method, an `@http` edge calling it once per
   request, and a bare `@http` edge answering by itself;
 - `bench.asgi_baselines` on uvicorn (uvloop, httptools): an ASGI edge calling the same
   backend once per request with gateway/rpc_client.py, and a bare ASGI edge.
-Then loads each with authenticated `GET /api/v1/centers/{id}` (the baselines get the same
-Authorization header) using wrk, or a Python load generator when wrk is missing, and prints
-requests/s, p50 and p99 per target and concurrency, and the gateway's ratios to the floors.
-Only 127.0.0.1 is targeted; everything started is stopped by PID. Not a test: the load
-generator shares the machine's cores with the services, so figures are relative.
+
+Then, every point being `--warmup` seconds of load followed by `--duration` seconds measured
+(wrk with one thread, or a Python load generator when wrk is missing):
+1. the four floors (`GET` of one center, with the gateway's Authorization header, which they
+   ignore) and the gateway's read-model route `GET /api/v1/centers/{id}` (no RPC), at every
+   `--concurrency` (default 16 and 64);
+2. an RPC-backed read, the list page `GET /api/v1/centers?level=station&page_size=20`
+   (the centers service answers it over RPC), at `--rpc-concurrency` (default 16);
+3. a second `python -m gateway` process, with the environment the launcher gives the first
+   (`System._service_env`) but its own METRICS_PORT, sharing the first one's address
+   (SO_REUSEPORT); once its /readyz answers, the read-model route and the list page again
+   at `--rpc-concurrency`, with the share of requests each process served (from their
+   `wenming_http_requests_total`); then it is stopped;
+4. a write, `POST /api/v1/centers/{id}/venues` with a fixed JSON body and the admin token,
+   without an Idempotency-Key, so that every request creates a venue (names need not be
+   unique), at `--rpc-concurrency`, on the one gateway process. It comes last because the
+   venue.added events it makes, which no queue is bound for, keep the centers' outbox relay
+   busy for a while afterwards (each is offered on several sweeps): anything measured after
+   it would pay for that.
+
+The defaults (6 s + 2 s per point, 14 points) keep the whole run around three minutes on a
+2-core machine. Printed: every point (req/s, p50, p99, errors); per workload the gateway's
+ratio to each floor at the same concurrency; the issue's targets beside them (PASS/BELOW,
+figures, never assertions): read-model route ≥ 0.6× the bare ASGI route and ≥ 3× the bare
+nameko `@http` route, list page and write ≥ 2× the nameko `@http` → RPC route; one process
+against two. Results also go to bench/results/ as JSON. Only 127.0.0.1 is targeted;
+everything started is stopped by PID. Not a test: the load generator shares the machine's
+cores with the services, so figures are relative.
 """
 
 import argparse
@@ -27,12 +51,13 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
 
-from deploy.local.launcher import DEMO_PASSWORD, DEMO_USERNAME, ROOT, System, stop_process
-from services.registry import SERVICES
+from deploy.local.launcher import DEMO_PASSWORD, DEMO_USERNAME, GATEWAY, ROOT, System, stop_process
+from services.registry import SERVICES, by_name
 from tests.support.broker import private_vhost
 from tests.support.net import free_port
 
@@ -46,7 +71,15 @@ ASGI_BASELINES = {  # target name -> ASGI app, each on its own uvicorn
     "rpc-asgi": "bench.asgi_baselines:rpc_edge",
     "bare-asgi": "bench.asgi_baselines:bare_edge",
 }
-FLOORS = ("rpc-baseline", "bare-baseline", *ASGI_BASELINES)  # what the gateway's figures are divided by
+FLOORS = ("rpc-baseline", "rpc-asgi", "bare-baseline", "bare-asgi")  # what the gateway's figures are divided by
+READ_MODEL, LIST, WRITE = "read-model", "list", "write"
+LIST_QUERY = "?level=station&page_size=20"
+VENUE = {"name": "压测场所", "kind": "other"}  # the body of every write
+TARGETS = {  # the issue's: workload -> (floor, the least gateway/floor ratio), printed, never asserted
+    READ_MODEL: (("bare-asgi", 0.6), ("bare-baseline", 3.0)),
+    LIST: (("rpc-baseline", 2.0),),
+    WRITE: (("rpc-baseline", 2.0),),
+}
 READY_TIMEOUT = 60
 
 
@@ -54,9 +87,20 @@ def say(message):
     print(message, flush=True)
 
 
-def start_baselines(amqp_uri, log_dir):
-    """The baseline processes and the base URL of each HTTP one."""
-    processes, urls = {}, {}
+@dataclass(frozen=True)
+class Request:
+    """What every connection of a load sends, again and again."""
+
+    url: str
+    headers: dict = field(default_factory=dict)
+    method: str = "GET"
+    body: bytes | None = None
+
+
+def start_baselines(amqp_uri, log_dir, processes):
+    """Start the baselines, each put in `processes` as soon as it runs (so that a failure
+    leaves none unknown); returns the base URL of each HTTP one."""
+    urls = {}
     for name, target in {**BASELINES, **ASGI_BASELINES}.items():
         port = free_port()
         if name in ASGI_BASELINES:
@@ -77,22 +121,55 @@ def start_baselines(amqp_uri, log_dir):
             )
         if name != "bench_backend":
             urls[name] = f"http://127.0.0.1:{port}"
-    return processes, urls
+    return urls
 
 
-def wait_for_200(url, headers, processes):
+def start_second_gateway(system):
+    """Another `python -m gateway` on the first one's address (SO_REUSEPORT), with the
+    environment the launcher gives the first except its metrics port; returns the process
+    and its metrics base URL once its /readyz answers 200."""
+    service = by_name(GATEWAY)
+    metrics_port = free_port()
+    env = {**system._service_env(service), "METRICS_PORT": str(metrics_port)}
+    with open(system.log_dir / "gateway-2.log", "ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", *service.module_args],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    metrics_url = f"http://127.0.0.1:{metrics_port}"
+    try:
+        wait_for_200(Request(metrics_url + "/readyz"), {"gateway-2": process})
+    except BaseException:
+        stop_process("gateway-2", process, say)
+        raise
+    say(f"Started a second gateway (pid {process.pid}) on {env['WEB_SERVER_ADDRESS']}, metrics {metrics_url}.")
+    return process, metrics_url
+
+
+def wait_for_200(request, processes):
     deadline = time.monotonic() + READY_TIMEOUT
     while time.monotonic() < deadline:
         dead = [name for name, process in processes.items() if process.poll() is not None]
         if dead:
             raise RuntimeError(f"{dead} exited while starting (logs in the bench data folder)")
         try:
-            if requests.get(url, headers=headers, timeout=2).status_code == 200:
+            if requests.get(request.url, headers=request.headers, timeout=2).status_code == 200:
                 return
         except requests.RequestException:
             pass
         time.sleep(0.3)
-    raise RuntimeError(f"{url} did not answer 200 within {READY_TIMEOUT} s")
+    raise RuntimeError(f"{request.url} did not answer 200 within {READY_TIMEOUT} s")
+
+
+def requests_served(metrics_base_url):
+    """How many API requests a gateway process has answered (its wenming_http_requests_total)."""
+    text = requests.get(metrics_base_url + "/metrics", timeout=5).text
+    return sum(float(n) for n in re.findall(r"^wenming_http_requests_total\{[^}]*\} (\S+)$", text, re.MULTILINE))
 
 
 # --- load generators ---------------------------------------------------------------------
@@ -105,12 +182,33 @@ def wrk_seconds(text):
     return float(number) * WRK_UNITS[unit]
 
 
-def run_wrk(url, headers, concurrency, seconds):
+def lua_string(text):
+    """`text` as a double-quoted Lua literal: printable ASCII as is, every other byte (and the
+    quote and the backslash) as a decimal escape, so that any header or body survives."""
+    escaped = "".join(
+        chr(byte) if 32 <= byte < 127 and byte not in b'"\\' else f"\\{byte:03d}" for byte in text.encode()
+    )
+    return f'"{escaped}"'
+
+
+def wrk_script(request):
+    """A wrk Lua script sending `request`'s method, headers and body."""
+    lines = [f"wrk.method = {lua_string(request.method)}"]
+    if request.body is not None:
+        lines.append(f"wrk.body = {lua_string(request.body.decode())}")
+    lines += [f"wrk.headers[{lua_string(name)}] = {lua_string(value)}" for name, value in request.headers.items()]
+    return "\n".join(lines) + "\n"
+
+
+def run_wrk(request, concurrency, seconds):
     command = ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
-    for name, value in headers.items():
-        command += ["-H", f"{name}: {value}"]
-    output = subprocess.run(command + [url], capture_output=True, text=True, check=True, timeout=seconds + 30).stdout
-    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.MULTILINE))
+    with tempfile.TemporaryDirectory(prefix="wenming-wrk-") as folder:
+        script = Path(folder) / "request.lua"
+        script.write_text(wrk_script(request), encoding="utf-8")
+        command += ["-s", str(script), request.url]
+        output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 30).stdout
+    # wrk pads some figures with a trailing space ("1.15s ")
+    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", output, re.MULTILINE))
     errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", output))
     errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", output))
     return {
@@ -122,7 +220,7 @@ def run_wrk(url, headers, concurrency, seconds):
     }
 
 
-def run_python_load(url, headers, concurrency, seconds):
+def run_python_load(request, concurrency, seconds):
     """Closed-loop load from `concurrency` threads, each with its own keep-alive session."""
     latencies, errors, lock = [], [0], threading.Lock()
     deadline = time.monotonic() + seconds
@@ -132,7 +230,10 @@ def run_python_load(url, headers, concurrency, seconds):
         while time.monotonic() < deadline:
             started = time.perf_counter()
             try:
-                ok = session.get(url, headers=headers, timeout=5).status_code == 200
+                response = session.request(
+                    request.method, request.url, headers=request.headers, data=request.body, timeout=5
+                )
+                ok = 200 <= response.status_code < 300
             except requests.RequestException:
                 ok = False
             mine.append(time.perf_counter() - started)
@@ -147,6 +248,8 @@ def run_python_load(url, headers, concurrency, seconds):
         thread.start()
     for thread in threads:
         thread.join()
+    if len(latencies) < 2:
+        return {"rps": len(latencies) / seconds, "p50": float("nan"), "p99": float("nan"), "errors": errors[0]}
     cuts = statistics.quantiles(latencies, n=100)
     return {"rps": len(latencies) / (time.monotonic() - started), "p50": cuts[49], "p99": cuts[98], "errors": errors[0]}
 
@@ -154,54 +257,125 @@ def run_python_load(url, headers, concurrency, seconds):
 # --- the run -----------------------------------------------------------------------------
 
 
-def measure(targets, headers, concurrencies, duration, warmup, load):
-    results = []
-    for concurrency in concurrencies:
-        for name, url in targets.items():
-            load(url, headers, concurrency, warmup)
-            result = load(url, headers, concurrency, duration)
-            results.append({"target": name, "concurrency": concurrency, **result})
-            say(
-                f"  {name:<14} c={concurrency:<4} {result['rps']:>9.0f} req/s  "
-                f"p50 {result['p50'] * 1e3:7.2f} ms  p99 {result['p99'] * 1e3:7.2f} ms  "
-                f"errors {result['errors']}"
-            )
-    return results
+class Bench:
+    """Runs points (warm-up, then the measured load) and keeps their results."""
 
+    def __init__(self, load, duration, warmup):
+        self.load, self.duration, self.warmup = load, duration, warmup
+        self.results = []
 
-def table(results, concurrencies):
-    lines = [f"{'target':<14} {'conc':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"]
-    for r in results:
-        lines.append(
-            f"{r['target']:<14} {r['concurrency']:>5} {r['rps']:>9.0f} {r['p50'] * 1e3:>8.2f} "
-            f"{r['p99'] * 1e3:>8.2f} {r['errors']:>7}"
+    def point(self, workload, target, request, concurrency, processes=1, before_measuring=None):
+        self.load(request, concurrency, self.warmup)
+        if before_measuring:
+            before_measuring()
+        result = {
+            "workload": workload,
+            "target": target,
+            "processes": processes,
+            "concurrency": concurrency,
+            "method": request.method,
+            **self.load(request, concurrency, self.duration),
+        }
+        self.results.append(result)
+        say(
+            f"  {workload:<10} {target:<14} c={concurrency:<3} {result['rps']:>8.0f} req/s  "
+            f"p50 {result['p50'] * 1e3:7.2f} ms  p99 {result['p99'] * 1e3:7.2f} ms  errors {result['errors']}"
         )
-    lines.append("")
-    for concurrency in concurrencies:
-        rps = {r["target"]: r["rps"] for r in results if r["concurrency"] == concurrency}
-        ratios = ", ".join(f"gateway/{floor} = {ratio(rps['gateway'], rps[floor])}" for floor in FLOORS)
-        lines.append(f"c={concurrency}: {ratios}")
-    return "\n".join(lines)
+        return result
+
+    def rps(self, workload, target, concurrency, processes=1):
+        key = (workload, target, concurrency, processes)
+        found = (
+            r["rps"] for r in self.results if (r["workload"], r["target"], r["concurrency"], r["processes"]) == key
+        )
+        return next(found, None)
 
 
 def ratio(a, b):
-    return f"{a / b:.2f}x" if b else "n/a (no request served)"
+    return a / b if a is not None and b else None
+
+
+def times(value):
+    return f"{value:.2f}x" if value is not None else "n/a"
+
+
+def points_table(results):
+    heading = f"{'workload':<10} {'target':<14} {'procs':>5} {'conc':>5} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}"
+    lines = [heading + f" {'errors':>7}"]
+    for r in results:
+        lines.append(
+            f"{r['workload']:<10} {r['target']:<14} {r['processes']:>5} {r['concurrency']:>5} {r['rps']:>8.0f} "
+            f"{r['p50'] * 1e3:>8.2f} {r['p99'] * 1e3:>8.2f} {r['errors']:>7}"
+        )
+    return lines
+
+
+def summary(bench, workloads, shares):
+    """The printed report, and its figures for the JSON file."""
+    lines = ["Every point:", *points_table(bench.results), ""]
+    lines.append("The gateway against the floors (gateway req/s / floor req/s, same concurrency; floors are GETs):")
+    lines.append(
+        f"{'workload':<10} {'conc':>5} {'gateway req/s':>13} " + " ".join(f"{'gateway/' + f:>21}" for f in FLOORS)
+    )
+    figures = {"ratios": [], "targets": [], "two_processes": []}
+    for workload, concurrency in workloads:
+        rps = bench.rps(workload, "gateway", concurrency)
+        ratios = {floor: ratio(rps, bench.rps("floor", floor, concurrency)) for floor in FLOORS}
+        figures["ratios"].append({"workload": workload, "concurrency": concurrency, "gateway_rps": rps, **ratios})
+        shown = " ".join(f"{times(ratios[f]):>21}" for f in FLOORS)
+        lines.append(f"{workload:<10} {concurrency:>5} {rps:>13.0f} {shown}")
+    lines += ["", "The issue's targets (printed, not asserted):"]
+    for workload, concurrency in workloads:
+        rps = bench.rps(workload, "gateway", concurrency)
+        for floor, least in TARGETS[workload]:
+            value = ratio(rps, bench.rps("floor", floor, concurrency))
+            verdict = "PASS" if value is not None and value >= least else "BELOW"
+            figures["targets"].append(
+                {"workload": workload, "concurrency": concurrency, "floor": floor, "least": least, "ratio": value}
+            )
+            lines.append(
+                f"  {workload:<10} c={concurrency:<3} gateway/{floor:<13} {times(value):>7}  target ≥ {least:.1f}x  "
+                f"{verdict}"
+            )
+    lines += ["", "One gateway process against two on the same address (SO_REUSEPORT):"]
+    heading = f"{'workload':<10} {'conc':>5} {'1 process':>10} {'2 processes':>12} {'ratio':>7}"
+    lines.append(heading + "  share served (first / second)")
+    for (workload, concurrency), (first, second) in shares.items():
+        one = bench.rps(workload, "gateway", concurrency)
+        two = bench.rps(workload, "gateway", concurrency, processes=2)
+        total = first + second
+        share = f"{first / total:.0%} / {second / total:.0%}" if total else "n/a"
+        figures["two_processes"].append(
+            {"workload": workload, "concurrency": concurrency, "one": one, "two": two, "served": [first, second]}
+        )
+        lines.append(f"{workload:<10} {concurrency:>5} {one:>10.0f} {two:>12.0f} {times(ratio(two, one)):>7}  {share}")
+    return "\n".join(lines), figures
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=int, default=10, help="seconds measured per target and level")
-    parser.add_argument("--warmup", type=int, default=3, help="seconds of load before each measurement")
-    parser.add_argument("--concurrency", default="16,64", help="connections, comma-separated")
+    parser.add_argument("--duration", type=int, default=6, help="seconds measured per point")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds of load before each measurement")
+    parser.add_argument("--concurrency", default="16,64", help="connections for the read-model route and the floors")
+    parser.add_argument(
+        "--rpc-concurrency", default="16", help="connections for the list page, the write and two processes"
+    )
     parser.add_argument("--python-load", action="store_true", help="use the Python load generator")
     args = parser.parse_args()
     logging.getLogger("amqp").setLevel(logging.ERROR)  # as in the launcher's main()
-    concurrencies = [int(c) for c in args.concurrency.split(",")]
+    read_levels = [int(c) for c in args.concurrency.split(",")]
+    rpc_levels = [int(c) for c in args.rpc_concurrency.split(",")]
     use_wrk = shutil.which("wrk") and not args.python_load
-    load = run_wrk if use_wrk else run_python_load
-    say(f"load generator: {'wrk (1 thread)' if use_wrk else 'Python threads'}")
+    bench = Bench(run_wrk if use_wrk else run_python_load, args.duration, args.warmup)
+    say(
+        f"load generator: {'wrk (1 thread)' if use_wrk else 'Python threads'}; "
+        f"{args.warmup} s warm-up + {args.duration} s measured per point"
+    )
 
     data_dir = Path(tempfile.mkdtemp(prefix="wenming-bench-"))
+    workloads = [(READ_MODEL, c) for c in read_levels] + [(LIST, c) for c in rpc_levels]
+    workloads += [(WRITE, c) for c in rpc_levels]
+    shares = {}
     with private_vhost("wenming-bench") as amqp_uri:
         system = System(
             data_dir,
@@ -211,7 +385,7 @@ def main():
             broker_autostart=False,
             say=say,
         )
-        baselines = {}
+        processes = {}
         try:
             system.start()
             token = requests.post(
@@ -220,32 +394,79 @@ def main():
                 json={"username": DEMO_USERNAME, "password": DEMO_PASSWORD},
             ).json()
             headers = {"Authorization": f"Bearer {token['access_token']}"}
-            institutes = requests.get(
-                f"{system.gateway_url}/api/v1/centers", params={"level": "institute"}, headers=headers, timeout=10
-            ).json()["items"]
+            api = system.gateway_url + "/api/v1/centers"
+            institutes = requests.get(api, params={"level": "institute"}, headers=headers, timeout=10).json()["items"]
             path = f"/api/v1/centers/{institutes[0]['id']}"
-            baselines, urls = start_baselines(amqp_uri, system.log_dir)
-            targets = {"gateway": system.gateway_url + path, **{name: url + path for name, url in urls.items()}}
-            for url in targets.values():
-                wait_for_200(url, headers, baselines)
-            say(f"targets ({path}): " + ", ".join(targets))
-            results = measure(targets, headers, concurrencies, args.duration, args.warmup, load)
+            read = Request(system.gateway_url + path, headers)
+            listing = Request(api + LIST_QUERY, headers)
+            write = Request(
+                system.gateway_url + path + "/venues",
+                {**headers, "Content-Type": "application/json"},
+                "POST",
+                json.dumps(VENUE, ensure_ascii=False).encode(),
+            )
+            urls = start_baselines(amqp_uri, system.log_dir, processes)
+            floors = {name: Request(urls[name] + path, headers) for name in FLOORS}
+            for request in (read, listing, *floors.values()):
+                wait_for_200(request, processes)
+            say(f"gateway: {read.url}, {listing.url}, POST {write.url}; floors: GET {path}")
+
+            say("Read-model route and floors:")
+            for concurrency in read_levels:
+                bench.point(READ_MODEL, "gateway", read, concurrency)
+                for name, request in floors.items():
+                    bench.point("floor", name, request, concurrency)
+            say("RPC-backed read (list page):")
+            for concurrency in sorted(set(rpc_levels) - set(read_levels)):  # floors at these levels too
+                for name, request in floors.items():
+                    bench.point("floor", name, request, concurrency)
+            for concurrency in rpc_levels:
+                bench.point(LIST, "gateway", listing, concurrency)
+
+            say("Two gateway processes on one address:")
+            second, second_metrics = start_second_gateway(system)
+            processes["gateway-2"] = second
+            first_metrics = system.metrics_url(GATEWAY).removesuffix("/metrics")
+            for workload, request in ((READ_MODEL, read), (LIST, listing)):
+                for concurrency in rpc_levels:
+                    counts = {}
+
+                    def count(counts=counts):
+                        counts["before"] = (requests_served(first_metrics), requests_served(second_metrics))
+
+                    bench.point(workload, "gateway", request, concurrency, processes=2, before_measuring=count)
+                    after = (requests_served(first_metrics), requests_served(second_metrics))
+                    shares[workload, concurrency] = tuple(a - b for a, b in zip(after, counts["before"], strict=True))
+            stop_process("gateway-2", processes.pop("gateway-2"), say)
+            say("Stopped the second gateway.")
+
+            say("Write (POST of a venue, one gateway process):")
+            for concurrency in rpc_levels:
+                bench.point(WRITE, "gateway", write, concurrency)
         finally:
-            for name, process in baselines.items():
+            for name, process in processes.items():
                 stop_process(name, process, say)
             system.stop()
-    if all(r["rps"] and not r["errors"] for r in results):
+    if bench.results and all(r["rps"] and not r["errors"] for r in bench.results):
         shutil.rmtree(data_dir, ignore_errors=True)
     else:
         say(f"some target failed: its log is in {data_dir}/logs")
 
-    report = table(results, concurrencies)
+    report, figures = summary(bench, workloads, shares)
     print("\n" + report)
     RESULTS_DIR.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S")
     (RESULTS_DIR / f"gateway_read-{stamp}.json").write_text(
         json.dumps(
-            {"load_generator": "wrk" if use_wrk else "python", "duration": args.duration, "results": results}, indent=2
+            {
+                "load_generator": "wrk" if use_wrk else "python",
+                "duration": args.duration,
+                "warmup": args.warmup,
+                "results": bench.results,
+                **figures,
+            },
+            indent=2,
+            ensure_ascii=False,
         )
     )
 
