@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 30
 PRUNE_EVERY_SECONDS = 3600
-UNROUTED_ATTEMPTS = 5  # sweeps an unroutable event is offered before it is marked unrouted
+UNROUTED_ATTEMPTS = 5  # offers of an unroutable event, a poll interval apart, before it is marked unrouted
 OUTBOX_RETENTION = timedelta(days=7)  # published events stay this long for replay and audit
 PROCESSED_RETENTION = timedelta(days=30)
 IDEMPOTENCY_RETENTION = timedelta(hours=24)  # a retry with the same key replays for this long
@@ -50,6 +50,7 @@ class OutboxRelay:
         )
         self._wakeups = LightQueue(maxsize=1)
         self._stopped = False
+        self._unrouted_due = {}  # outbox row id -> when an unrouted event may be offered again
 
     def wake(self):
         with contextlib.suppress(Full):  # a wake-up is already pending
@@ -83,36 +84,60 @@ class OutboxRelay:
         outbox = self.store.outbox
         query = (
             sa.select(outbox.c.id, outbox.c.event_type, outbox.c.payload, outbox.c.attempts)
-            .where(outbox.c.sent_at.is_(None))
+            .where(outbox.c.sent_at.is_(None), outbox.c.id.not_in(self._deferred_ids()))
             .order_by(outbox.c.id)
             .limit(self.batch_size)
         )
         if self.store.is_postgresql:
-            query = query.with_for_update(skip_locked=True)
-        published, failure = 0, None
-        with self.store.sessions() as session, session.begin():
-            for row in session.execute(query).all():
-                try:
-                    unrouted = self._publish(row.event_type, json.loads(row.payload))
-                except Exception as exc:
-                    failure = exc  # end the batch, but keep what was already published marked sent
-                    break
-                attempts = row.attempts + 1
-                if unrouted and attempts < UNROUTED_ATTEMPTS:
-                    # a restarted broker routes nothing until its queues have recovered: try
-                    # again on later sweeps before concluding that nobody subscribes
-                    session.execute(sa.update(outbox).where(outbox.c.id == row.id).values(attempts=attempts))
-                    continue
-                session.execute(
-                    sa.update(outbox)
-                    .where(outbox.c.id == row.id)
-                    .values(sent_at=utcnow(), attempts=attempts, unrouted=unrouted)
-                )
-                OUTBOX_PUBLISHED.labels(self.service, str(unrouted).lower()).inc()
-                published += 1
+            # replicas share the outbox: a row is published by the one replica holding its lock
+            # (PostgreSQL's lock_timeout and friends bound what a stuck transaction costs others)
+            with self.store.sessions() as session, session.begin():
+                outcomes, failure = self._publish_rows(session.execute(query.with_for_update(skip_locked=True)).all())
+                self._record(session, outcomes)
+        else:
+            # one process per SQLite database, with one connection: never hold it while waiting
+            # on the broker, or every worker of the service waits too
+            with self.store.sessions() as session:
+                rows = session.execute(query).all()
+            outcomes, failure = self._publish_rows(rows)
+            with self.store.sessions() as session, session.begin():
+                self._record(session, outcomes)
         if failure is not None:
             raise failure
-        return published
+        return sum(1 for _, _, unrouted, sent in outcomes if sent)
+
+    def _deferred_ids(self):
+        now = time.monotonic()
+        for row_id in [row_id for row_id, due in self._unrouted_due.items() if due <= now]:
+            del self._unrouted_due[row_id]
+        return list(self._unrouted_due)
+
+    def _publish_rows(self, rows):
+        """(row id, attempts, unrouted, sent) per row published or offered, and the failure
+        that ended the batch early, if any (what was published before it is still recorded)."""
+        outcomes = []
+        for row in rows:
+            try:
+                unrouted = self._publish(row.event_type, json.loads(row.payload))
+            except Exception as exc:
+                return outcomes, exc
+            attempts = row.attempts + 1
+            # a restarted broker routes nothing until its queues have recovered: offer an
+            # unrouted event again a few times, spaced out, before concluding that nobody subscribes
+            sent = not unrouted or attempts >= UNROUTED_ATTEMPTS
+            if not sent:
+                self._unrouted_due[row.id] = time.monotonic() + self.poll_seconds
+            outcomes.append((row.id, attempts, unrouted, sent))
+        return outcomes, None
+
+    def _record(self, session, outcomes):
+        outbox = self.store.outbox
+        for row_id, attempts, unrouted, sent in outcomes:
+            values = {"attempts": attempts}
+            if sent:
+                values.update(sent_at=utcnow(), unrouted=unrouted)
+                OUTBOX_PUBLISHED.labels(self.service, str(unrouted).lower()).inc()
+            session.execute(sa.update(outbox).where(outbox.c.id == row_id).values(**values))
 
     def _publish(self, event_type, event):
         try:

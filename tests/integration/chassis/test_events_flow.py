@@ -138,9 +138,16 @@ def test_an_event_nobody_subscribes_to_is_offered_on_several_sweeps_then_marked_
     relay = OutboxRelay(store, amqp_uri, "notes", poll_seconds=0.1)
     with store.unit_of_work() as uow:
         uow.emit("note.nobody_listens", subject="1", data={})
-    for _ in range(UNROUTED_ATTEMPTS - 1):
+
+    def attempts():
+        with store.read() as session:
+            return session.execute(sa.select(store.outbox.c.attempts)).scalar_one()
+
+    for offered in range(1, UNROUTED_ATTEMPTS):
         assert relay.publish_pending() == 0
         assert store.outbox_backlog() == 1  # still offered: queues may be recovering
+        assert relay.publish_pending() == 0 and attempts() == offered  # offers are a poll interval apart
+        eventlet.sleep(0.15)
     assert relay.publish_pending() == 1
     with store.read() as session:
         [row] = session.execute(sa.select(store.outbox)).all()
