@@ -6,6 +6,8 @@ import logging
 
 from services.chassis.errors import NotAuthenticated, RateLimited, WenmingError
 
+from .circuit import CircuitOpen
+
 log = logging.getLogger(__name__)
 
 CONTENT_TYPE = "application/problem+json"
@@ -60,8 +62,8 @@ def to_problem(exc):
         return exc
     if isinstance(exc, NotAuthenticated):
         return unauthorized(exc.code, exc.message, token_sent=False)
-    if isinstance(exc, RateLimited):
-        return Problem(429, exc.code, exc.message, headers={"Retry-After": str(exc.retry_after)})
+    if isinstance(exc, RateLimited | CircuitOpen):  # 429 or 503, saying when to try again
+        return Problem(exc.status, exc.code, exc.message, headers={"Retry-After": str(exc.retry_after)})
     if isinstance(exc, WenmingError):
         return Problem(exc.status, exc.code, exc.message, fields=exc.fields)
     log.error("unhandled error", exc_info=exc)

@@ -27,7 +27,9 @@ from kombu.utils import json  # nameko's JSON serializer: datetimes, decimals an
 from nameko.exceptions import deserialize
 
 from services.chassis.context import DEADLINE
-from services.chassis.errors import unavailable
+from services.chassis.errors import ServiceUnavailable, unavailable
+
+from .circuit import CircuitBreaker, CircuitOpen
 
 RPC_EXCHANGE = "nameko-rpc"  # nameko's default `rpc_exchange`
 HEADER_PREFIX = "nameko"  # context data travels as `nameko.<key>` headers
@@ -46,11 +48,12 @@ class RpcClient:
     (`rpc.reply-<name>-<uuid>`) and the calls in services' `call_id_stack`.
     """
 
-    def __init__(self, amqp_uri, timeout=5.0, name="gateway", reconnect_interval=1.0):
+    def __init__(self, amqp_uri, timeout=5.0, name="gateway", reconnect_interval=1.0, breaker=None):
         self.amqp_uri = amqp_uri
         self.timeout = timeout
         self.name = name
         self.reconnect_interval = reconnect_interval
+        self.breaker = breaker or CircuitBreaker()
         self._reply_to = str(uuid.uuid4())  # the reply queue's routing key, as nameko names it
         self._pending = {}  # correlation id -> future of the reply body
         self._connection = None
@@ -118,6 +121,22 @@ class RpcClient:
         return self._call(service, method, args, kwargs, context or {}, timeout)
 
     async def _call(self, service, method, args, kwargs, context, timeout):
+        wait = self.breaker.retry_after(service)
+        if wait:
+            raise CircuitOpen(service, wait)
+        try:
+            body = await self._round_trip(service, method, args, kwargs, context, timeout)
+        except ServiceUnavailable:
+            self.breaker.unanswered(service)
+            raise
+        self.breaker.answered(service)
+        response = json.loads(body)
+        if response.get("error"):
+            raise deserialize(response["error"])
+        return response["result"]
+
+    async def _round_trip(self, service, method, args, kwargs, context, timeout):
+        """The reply's body; ServiceUnavailable when none comes."""
         exchange = self._exchange
         if exchange is None:
             raise RuntimeError("RpcClient is not started, or already closed")
@@ -148,10 +167,7 @@ class RpcClient:
             self._pending.pop(correlation_id, None)
         if body is _CONNECTION_LOST:
             raise unavailable(service, "与消息代理的连接中断")
-        response = json.loads(body)
-        if response.get("error"):
-            raise deserialize(response["error"])
-        return response["result"]
+        return body
 
     def _headers(self, context, correlation_id, timeout):
         headers = {f"{HEADER_PREFIX}.{key}": value for key, value in context.items() if value is not None}

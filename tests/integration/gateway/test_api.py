@@ -358,6 +358,13 @@ def test_503_fast_when_centers_is_not_running(start_gateway, web, county_token):
         assert time.monotonic() - started < 3  # RPC_TIMEOUT is 2 s in these tests
         assert_problem(response, 503, "service.unavailable")
         assert "Traceback" not in response.text
+    # the circuit is open now, however the calls above failed (no queue, or a durable queue
+    # left by an earlier test that nobody consumes): the next caller is answered at once
+    started = time.monotonic()
+    refused = web.get("/api/v1/centers", token=county_token)
+    assert time.monotonic() - started < 0.5
+    assert_problem(refused, 503, "service.unavailable")
+    assert int(refused.headers["Retry-After"]) >= 1
 
 
 # -- idempotency, request ids --------------------------------------------------------------

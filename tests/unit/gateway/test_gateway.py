@@ -10,6 +10,7 @@ from openapi_spec_validator import validate
 from gateway import idempotency, openapi, problems
 from gateway.app import build_app, query_values, request_id_from, starlette_path
 from gateway.auth import Authenticated, Public, Roles
+from gateway.circuit import CircuitBreaker, CircuitOpen
 from gateway.read_model import CenterReadModel
 from gateway.routes import ROUTES
 from gateway.routes.centers import expected_version
@@ -317,3 +318,33 @@ def test_if_match_gives_the_expected_version():
     with pytest.raises(problems.Problem) as refused:
         expected_version("seven")
     assert refused.value.status == 400
+
+
+# -- circuit breaker -----------------------------------------------------------------------
+
+
+def test_the_circuit_opens_after_calls_without_an_answer_and_a_probe_closes_it():
+    clock = Clock()
+    breaker = CircuitBreaker(failures_to_open=3, open_seconds=5, clock=clock)
+    for _ in range(2):
+        assert breaker.retry_after("centers") == 0
+        breaker.unanswered("centers")
+    breaker.answered("centers")  # an answer in between: the count starts again
+    for _ in range(3):
+        assert breaker.retry_after("centers") == 0
+        breaker.unanswered("centers")
+    assert breaker.retry_after("centers") == 5 and breaker.retry_after("identity") == 0
+    clock.now += 5
+    assert breaker.retry_after("centers") == 0  # the probe
+    assert breaker.retry_after("centers") >= 1  # others wait while it is in flight
+    breaker.unanswered("centers")  # the probe failed: open again
+    assert breaker.retry_after("centers") == 5
+    clock.now += 5
+    assert breaker.retry_after("centers") == 0
+    breaker.answered("centers")
+    assert breaker.retry_after("centers") == 0 and breaker.open_circuits() == []
+
+
+def test_an_open_circuit_is_a_503_with_retry_after():
+    problem = problems.to_problem(CircuitOpen("centers", 4))
+    assert (problem.status, problem.code, problem.headers) == (503, "service.unavailable", {"Retry-After": "4"})
