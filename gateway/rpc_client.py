@@ -121,13 +121,22 @@ class RpcClient:
         return self._call(service, method, args, kwargs, context or {}, timeout)
 
     async def _call(self, service, method, args, kwargs, context, timeout):
+        if timeout is None:
+            timeout = self.timeout
         wait = self.breaker.retry_after(service)
         if wait:
             raise CircuitOpen(service, wait)
         try:
-            body = await self._round_trip(service, method, args, kwargs, context, timeout)
-        except ServiceUnavailable:
+            async with asyncio.timeout(timeout):
+                body = await self._round_trip(service, method, args, kwargs, context, timeout)
+        except TimeoutError:
             self.breaker.unanswered(service)
+            raise unavailable(service, "响应超时") from None
+        except ServiceUnavailable:
+            # no consumer counts against the service; a broker outage (failing fast anyway)
+            # does not, so that calls work again as soon as the broker is back
+            if self.connected:
+                self.breaker.unanswered(service)
             raise
         self.breaker.answered(service)
         response = json.loads(body)
@@ -136,12 +145,11 @@ class RpcClient:
         return response["result"]
 
     async def _round_trip(self, service, method, args, kwargs, context, timeout):
-        """The reply's body; ServiceUnavailable when none comes."""
+        """The reply's body (its caller bounds the wait); ServiceUnavailable when no reply
+        can come: no consumer, no broker, connection lost."""
         exchange = self._exchange
         if exchange is None:
             raise RuntimeError("RpcClient is not started, or already closed")
-        if timeout is None:
-            timeout = self.timeout
         correlation_id = str(uuid.uuid4())
         message = aio_pika.Message(
             json.dumps({"args": args, "kwargs": kwargs}).encode(),
@@ -158,11 +166,8 @@ class RpcClient:
         reply = asyncio.get_running_loop().create_future()
         self._pending[correlation_id] = reply
         try:
-            async with asyncio.timeout(timeout):
-                await self._publish(exchange, service, method, message)
-                body = await reply
-        except TimeoutError:
-            raise unavailable(service, "响应超时") from None
+            await self._publish(exchange, service, method, message)
+            body = await reply
         finally:
             self._pending.pop(correlation_id, None)
         if body is _CONNECTION_LOST:

@@ -8,8 +8,8 @@ each service's database, create the demo admin, start every service of
 services/registry.py as its own `nameko run` process in the registry's order (seeding the
 demo practice network once right after centers, through its RPC API, so that domain rules
 apply and events go out), wait until the gateway answers, print where everything is.
-Ctrl-C or SIGTERM stops every process it started; if one of them dies, the launcher stops
-the rest and exits non-zero.
+Ctrl-C or SIGTERM stops every process it started; if one of them dies, the launcher starts
+it again (with a back-off) while the others go on serving.
 
 Environment: WENMING_DATA_DIR (default ./data), AMQP_URI, <NAME>_DATABASE_URL per service
 (default: SQLite files in the data folder), <NAME>_METRICS_PORT per service (default: the
@@ -63,6 +63,7 @@ IDENTITY = "identity"  # holds the accounts (the demo admin)
 SEED_SERVICE = "centers"  # the demo network goes in through its RPC API, once it is ready
 PRIVATE_UMASK = 0o077  # what the services create (SQLite files) is their owner's alone
 START_TIMEOUT = 60  # seconds for a service, or a local RabbitMQ, to become ready
+RESTART_BACKOFF_MAX = 30  # seconds between attempts to start a service that keeps dying
 STOP_TIMEOUT = 10  # seconds a service gets to stop after SIGTERM before SIGKILL
 COMMAND_TIMEOUT = 120  # seconds for a migration or an account command
 
@@ -421,12 +422,30 @@ class System:
         tail = "\n".join(text.splitlines()[-lines:])
         return f"--- last lines of {self.log_file(service)} ---\n{tail}"
 
-    def wait(self, poll_seconds=0.5):
-        """Block until a service exits; return its name."""
+    def supervise(self, poll_seconds=0.5):
+        """Keep every service running, until a signal stops the launcher: one that exits is
+        started again after a back-off (1 s, 2 s, 4 s, … at most RESTART_BACKOFF_MAX; back
+        to 1 s once it has stayed up a minute), while the others go on serving."""
+        backoff = dict.fromkeys(self.processes, 1.0)
+        up_since = dict.fromkeys(self.processes, time.monotonic())
+        restart_at = {}
         while True:
-            for service, process in self.processes.items():
-                if process.poll() is not None:
-                    return service
+            now = time.monotonic()
+            for name, process in list(self.processes.items()):
+                if process.poll() is None:
+                    if now - up_since[name] > 60:
+                        backoff[name] = 1.0
+                elif name not in restart_at:
+                    restart_at[name] = now + backoff[name]
+                    self.say(f"{name} exited with {process.returncode}; starting it again in {backoff[name]:.0f} s.")
+                elif now >= restart_at[name]:
+                    del restart_at[name]
+                    backoff[name] = min(RESTART_BACKOFF_MAX, backoff[name] * 2)
+                    up_since[name] = now
+                    try:
+                        self._start_service(by_name(name))
+                    except LaunchError as exc:  # it died again while starting: the next round retries
+                        self.say(f"{name} did not come back: {exc}")
             time.sleep(poll_seconds)
 
     def stop(self):
@@ -502,12 +521,7 @@ def main():
     try:
         system.start()
         print(banner(system), flush=True)
-        died = system.wait()
-        print(
-            f"\n{died} exited with {system.processes[died].returncode}; stopping the rest.\n{system.log_tail(died)}",
-            file=sys.stderr,
-        )
-        return 1
+        system.supervise()
     except LaunchError as exc:
         print(f"\nWenming did not start: {exc}", file=sys.stderr)
         return 1
