@@ -63,6 +63,8 @@ class GatewayState:
                 await step()
             except ServiceUnavailable as exc:
                 log.warning("%s; retrying in %ss", exc, seconds)
+            except Exception:  # a background feed must outlive any one failure
+                log.exception("%s failed; retrying in %ss", step.__name__, seconds)
             await asyncio.sleep(seconds)
 
     async def _refresh_keys(self):
