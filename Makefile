@@ -37,10 +37,11 @@ test: lint
 test-unit: install
 	$(VENV)/bin/pytest tests/unit
 
-# Only the tests that restart the local RabbitMQ application (they run in `make test` too).
+# Restarts the local RabbitMQ application while centers change (not part of `make test` yet).
 test-faults: install
-	$(VENV)/bin/pytest -m broker_restart
-	WENMING_TEST_WORLD=asyncio $(VENV)/bin/pytest tests/edge -m broker_restart
+	$(VENV)/bin/pytest -m broker_restart -o addopts="-p no:cacheprovider --suppress-nameko-eventlet-notification"
+	WENMING_TEST_WORLD=asyncio $(VENV)/bin/pytest tests/edge -m broker_restart \
+		-o addopts="-p no:cacheprovider --suppress-nameko-eventlet-notification"
 
 # wrk is a Debian package; without it the benchmark falls back to its Python load generator.
 bench: install
