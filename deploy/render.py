@@ -14,10 +14,9 @@ import json
 import re
 from pathlib import Path
 
-from services.registry import SERVICES, by_name
+from services.registry import CONFIG_FILE, SERVICES, by_name
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIG_FILE = "deploy/config/service.yml"  # relative to the image's working directory
 IDENTITY = "identity"  # holds the accounts (the first administrator) and the token signing key
 
 

@@ -48,7 +48,6 @@ from services.identity.keys import new_private_pem  # noqa: E402
 from services.registry import SERVICES, by_name  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIG_FILE = ROOT / "deploy" / "config" / "service.yml"
 DEMO_FILE = ROOT / "deploy" / "demo" / "jinzhong.json"
 
 DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"

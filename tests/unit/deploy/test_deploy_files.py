@@ -11,10 +11,10 @@ from nameko.cli.utils.config import load_config
 from nameko.cli.utils.import_services import import_services
 
 from deploy import render
-from deploy.local.launcher import CONFIG_FILE, DEMO_FILE, ROOT, load_demo
+from deploy.local.launcher import DEMO_FILE, ROOT, load_demo
 from services.centers.contract import CenterCreateSchema, VenueCreateSchema
 from services.chassis.schemas import load
-from services.registry import SERVICES, Service
+from services.registry import CONFIG_FILE, SERVICES, Service
 
 DEPLOY = ROOT / "deploy"
 PARENT_LEVEL = {"center": None, "institute": "center", "station": "institute", "point": "station"}
@@ -51,7 +51,7 @@ def clean_env(monkeypatch):
 
 
 def service_config():
-    with open(CONFIG_FILE, "rb") as f:
+    with open(ROOT / CONFIG_FILE, "rb") as f:
         return load_config(f)
 
 
