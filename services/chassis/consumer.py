@@ -10,11 +10,12 @@ their effect idempotent with `UnitOfWork.claim_event` (at-least-once delivery).
 import logging
 
 from kombu import Queue
-from nameko.amqp.publish import Publisher, get_connection
+from nameko.amqp.publish import get_connection
 from nameko.events import SERVICE_POOL, EventHandler
 
 from .events import ACCEPT, validate_event
 from .metrics import EVENT_DEAD_LETTERED, EVENT_RETRIES
+from .publishing import BoundedPublisher
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +56,7 @@ class ReliableEventHandler(EventHandler):
             queue_arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": name},
         )
         self.dead_queue = Queue(f"{name}.dead", durable=True)
-        self.publisher = Publisher(
-            self.amqp_uri, use_confirms=True, declare=[self.queue, self.retry_queue, self.dead_queue]
-        )
+        self.publisher = BoundedPublisher(self.amqp_uri)
 
     def start(self):
         # declared up front so that operators (and alerts) see the dead-letter queue from day one
@@ -65,6 +64,10 @@ class ReliableEventHandler(EventHandler):
             for queue in (self.retry_queue, self.dead_queue):
                 queue.bind(connection.default_channel).declare()
         super().start()
+
+    def stop(self):
+        super().stop()
+        self.publisher.close()
 
     def handle_message(self, body, message):
         problems = validate_event(body)
@@ -99,10 +102,11 @@ class ReliableEventHandler(EventHandler):
         headers.update({ATTEMPT_HEADER: attempt, ERROR_HEADER: error})
         properties = message.properties or {}
         try:
-            self.publisher.publish(
+            routed = self.publisher.publish(
                 message.body,
                 exchange="",
                 routing_key=queue.name,
+                declare=[self.queue, self.retry_queue, self.dead_queue],
                 headers=headers,
                 expiration=expiration,
                 content_type=message.content_type,
@@ -110,6 +114,8 @@ class ReliableEventHandler(EventHandler):
                 message_id=properties.get("message_id"),
                 type=properties.get("type"),
             )
+            if not routed:
+                raise RuntimeError(f"queue {queue.name} took no copy")
         except Exception:
             # the copy may not exist: give the message back rather than lose it
             log.exception("could not forward a failed event to %s; requeueing it", queue.name)

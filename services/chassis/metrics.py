@@ -28,6 +28,11 @@ OUTBOX_PUBLISH_FAILURES = Counter(
     "Outbox relay sweeps that failed to publish (broker unreachable, ...)",
     ["service"],
 )
+OUTBOX_RELAY_REPLACED = Counter(
+    "wenming_outbox_relay_replaced",
+    "Outbox relay sweeps found stuck by the watchdog and replaced",
+    ["service"],
+)
 EVENT_RETRIES = Counter(
     "wenming_event_retries",
     "Event deliveries that failed and were scheduled for another attempt",

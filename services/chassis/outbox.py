@@ -5,6 +5,10 @@ whatever a crash or a broker outage left unsent. On PostgreSQL several replicas 
 work with FOR UPDATE SKIP LOCKED. An event that no queue is bound for is offered on five
 sweeps, then kept marked `unrouted`. Delivery is at least once (a crash between publish and
 marking re-sends); consumers deduplicate by event id.
+
+Every wait in a sweep is bounded (the publisher's timeout, PostgreSQL's statement and lock
+timeouts), and a watchdog replaces a sweep that still runs past STUCK_AFTER_SECONDS, so an
+unsent row cannot wait behind a relay that hangs.
 """
 
 import contextlib
@@ -16,12 +20,12 @@ from datetime import timedelta
 import eventlet
 import sqlalchemy as sa
 from eventlet.queue import Empty, Full, LightQueue
-from nameko.amqp.publish import Publisher, UndeliverableMessage
 from nameko.standalone.events import get_event_exchange
 
 from .clock import utcnow
 from .events import SERIALIZER
-from .metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED
+from .metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED, OUTBOX_RELAY_REPLACED
+from .publishing import PUBLISH_TIMEOUT_SECONDS, BoundedPublisher
 
 log = logging.getLogger(__name__)
 
@@ -31,25 +35,25 @@ UNROUTED_ATTEMPTS = 5  # offers of an unroutable event, a poll interval apart, b
 OUTBOX_RETENTION = timedelta(days=7)  # published events stay this long for replay and audit
 PROCESSED_RETENTION = timedelta(days=30)
 IDEMPOTENCY_RETENTION = timedelta(hours=24)  # a retry with the same key replays for this long
+# a sweep publishes one event at a time, each bounded by PUBLISH_TIMEOUT_SECONDS, and fails
+# on the first that times out: one that runs this long is stuck somewhere nothing bounds
+STUCK_AFTER_SECONDS = 6 * PUBLISH_TIMEOUT_SECONDS
 
 
 class OutboxRelay:
-    def __init__(self, store, amqp_uri, service, *, poll_seconds=2.0, batch_size=100):
+    def __init__(
+        self, store, amqp_uri, service, *, poll_seconds=2.0, batch_size=100, stuck_after_seconds=STUCK_AFTER_SECONDS
+    ):
         self.store = store
         self.service = service
         self.poll_seconds = poll_seconds
         self.batch_size = batch_size
+        self.stuck_after_seconds = stuck_after_seconds
         self.exchange = get_event_exchange(service)
-        self.publisher = Publisher(
-            amqp_uri,
-            serializer=SERIALIZER,
-            use_confirms=True,
-            mandatory=True,  # an unroutable event is reported back instead of vanishing
-            declare=[self.exchange],
-            retry_policy={"max_retries": 1, "interval_start": 0.2},
-        )
+        self.publisher = BoundedPublisher(amqp_uri, serializer=SERIALIZER)
         self._wakeups = LightQueue(maxsize=1)
         self._stopped = False
+        self._sweep_started = None  # monotonic time the running sweep began, None between sweeps
         self._unrouted_due = {}  # outbox row id -> when an unrouted event may be offered again
 
     def wake(self):
@@ -61,11 +65,36 @@ class OutboxRelay:
         self.wake()
 
     def run(self):
+        """Sweep until stopped, in a green thread of its own that is replaced when it is stuck."""
+        sweeper = None
+        try:
+            while not self._stopped:
+                if sweeper is None or sweeper.dead:
+                    sweeper = eventlet.spawn(self._sweep_until_stopped)
+                eventlet.sleep(min(self.poll_seconds, 1.0))
+                if self._sweep_running_for() > self.stuck_after_seconds:
+                    log.error("outbox relay sweep stuck for over %ss; replacing it", self.stuck_after_seconds)
+                    OUTBOX_RELAY_REPLACED.labels(self.service).inc()
+                    sweeper.kill()  # its transaction, if any, rolls back and frees the rows it locked
+                    self._sweep_started = None
+                    self.publisher.reset()
+        finally:
+            if sweeper is not None:
+                with eventlet.Timeout(PUBLISH_TIMEOUT_SECONDS, False):
+                    sweeper.wait()  # let a sweep in progress record what it published
+                sweeper.kill()
+            self.publisher.close()
+
+    def _sweep_running_for(self):
+        return 0.0 if self._sweep_started is None else time.monotonic() - self._sweep_started
+
+    def _sweep_until_stopped(self):
         failures = 0
         next_prune = time.monotonic()
         while not self._stopped:
             with contextlib.suppress(Empty):
                 self._wakeups.get(timeout=self.poll_seconds)
+            self._sweep_started = time.monotonic()
             try:
                 while not self._stopped and self.publish_pending() == self.batch_size:
                     pass
@@ -77,6 +106,9 @@ class OutboxRelay:
                 failures += 1
                 OUTBOX_PUBLISH_FAILURES.labels(self.service).inc()
                 log.warning("outbox relay could not publish (attempt %d)", failures, exc_info=True)
+            finally:
+                self._sweep_started = None
+            if failures:
                 eventlet.sleep(min(MAX_BACKOFF_SECONDS, 0.5 * 2**failures))
 
     def publish_pending(self):
@@ -140,18 +172,16 @@ class OutboxRelay:
             session.execute(sa.update(outbox).where(outbox.c.id == row_id).values(**values))
 
     def _publish(self, event_type, event):
-        try:
-            self.publisher.publish(
-                event,
-                exchange=self.exchange,
-                routing_key=event_type,
-                message_id=event["id"],
-                type=event_type,
-                app_id=f"wenming.{self.service}",
-            )
-            unrouted = False
-        except UndeliverableMessage:
-            # Nobody is bound for this type yet: the event stays in the outbox table for replay.
+        """True when no queue took the event (it stays in the outbox table for replay)."""
+        routed = self.publisher.publish(
+            event,
+            exchange=self.exchange,
+            routing_key=event_type,
+            declare=[self.exchange],
+            message_id=event["id"],
+            type=event_type,
+            app_id=f"wenming.{self.service}",
+        )
+        if not routed:
             log.info("event %s (%s) had no subscriber", event["id"], event_type)
-            unrouted = True
-        return unrouted
+        return not routed
