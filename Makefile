@@ -37,11 +37,10 @@ test: lint
 test-unit: install
 	$(VENV)/bin/pytest tests/unit
 
-# Restarts the local RabbitMQ application while centers change (not part of `make test` yet).
+# Only the tests that restart the local RabbitMQ application (they run in `make test` too).
 test-faults: install
-	$(VENV)/bin/pytest -m broker_restart -o addopts="-p no:cacheprovider --suppress-nameko-eventlet-notification"
-	WENMING_TEST_WORLD=asyncio $(VENV)/bin/pytest tests/edge -m broker_restart \
-		-o addopts="-p no:cacheprovider --suppress-nameko-eventlet-notification"
+	$(VENV)/bin/pytest -m broker_restart
+	WENMING_TEST_WORLD=asyncio $(VENV)/bin/pytest tests/edge -m broker_restart
 
 # wrk is a Debian package; without it the benchmark falls back to its Python load generator.
 bench: install
