@@ -13,6 +13,7 @@ from kombu import Queue
 from nameko.amqp.publish import get_connection
 from nameko.events import SERVICE_POOL, EventHandler
 
+from .acks import SturdyConsumer
 from .events import ACCEPT, validate_event
 from .metrics import EVENT_DEAD_LETTERED, EVENT_RETRIES
 from .publishing import BoundedPublisher
@@ -33,6 +34,8 @@ def backoff_seconds(attempt, base_seconds):
 
 
 class ReliableEventHandler(EventHandler):
+    consumer_cls = SturdyConsumer  # a connection lost under an ack does not kill the service
+
     def __init__(self, source_service, event_type, *, max_attempts=5, base_delay_seconds=1.0, **kwargs):
         self.max_attempts = max_attempts
         self.base_delay_seconds = base_delay_seconds

@@ -20,8 +20,8 @@ import eventlet
 from kombu.exceptions import OperationalError
 from nameko.amqp.publish import UndeliverableMessage
 from nameko.rpc import Client, ServiceRpc
-from nameko.rpc import rpc as nameko_rpc
 
+from .acks import SturdyRpc
 from .config import setting
 from .context import DEADLINE, IDEMPOTENCY_FINGERPRINT, IDEMPOTENCY_KEY
 from .errors import ServiceUnavailable, WenmingError, unavailable
@@ -31,7 +31,7 @@ DEADLINE_HEADER = f"nameko.{DEADLINE}"  # nameko sends context data as `nameko.<
 
 # A refused command (bad input, not found, conflict, ...) is an expected outcome, logged
 # without a traceback (see observability) and counted as "rejected".
-_entrypoint = nameko_rpc(expected_exceptions=(WenmingError,))
+_entrypoint = SturdyRpc.decorator(expected_exceptions=(WenmingError,))
 
 
 def rpc(method):

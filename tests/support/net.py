@@ -1,5 +1,6 @@
 """Network helpers for tests and benchmarks."""
 
+import contextlib
 import socket
 
 
@@ -44,6 +45,18 @@ class BlackHoleProxy:
     def restore(self):
         self.swallowing = False
 
+    def reset(self):
+        """Reset every connection it holds (RST, as when a broker's host goes down hard);
+        new ones are relayed as before."""
+        import struct
+
+        self._generation += 1
+        for sock in self._sockets:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                sock.close()
+        self._sockets = []
+
     def close(self):
         for thread in [self._server, *self._pipes]:
             thread.kill()
@@ -69,5 +82,5 @@ class BlackHoleProxy:
                     sink.sendall(data)
             if generation == self._generation:
                 sink.shutdown(socket.SHUT_WR)  # pass the peer's close on
-        except OSError:
+        except (OSError, EOFError):  # reset or closed under it (eventlet raises EOFError then)
             pass

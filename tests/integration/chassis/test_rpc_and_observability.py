@@ -4,13 +4,11 @@ import time
 
 import pytest
 import requests
-from nameko.rpc import rpc
 from nameko.standalone.rpc import ServiceRpcClient
 
 from services.chassis.errors import NotFound, ServiceUnavailable
 from services.chassis.observability import Observability
-from services.chassis.rpc import TimedServiceRpc
-from services.chassis.rpc import rpc as service_rpc
+from services.chassis.rpc import TimedServiceRpc, rpc
 from tests.support.net import free_port
 from tests.support.notes import NotesService
 
@@ -23,7 +21,7 @@ class SlowService:
         time.sleep(seconds)
         return "awake"
 
-    @service_rpc
+    @rpc
     def missing(self):
         raise NotFound("thing.not_found", "没有这个东西")
 
