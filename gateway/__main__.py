@@ -57,7 +57,8 @@ def health_app(state):
         problems = state.readiness()
         if problems:
             return PlainTextResponse("".join(f"{k}: {v}\n" for k, v in problems.items()), status_code=503)
-        return PlainTextResponse("ready\n")
+        degraded = "".join(f"{name}: not answering (calls refused for now)\n" for name in state.unanswering_services())
+        return PlainTextResponse("ready\n" + degraded)
 
     return Starlette(routes=[Route("/metrics", metrics), Route("/healthz", healthz), Route("/readyz", readyz)])
 

@@ -11,6 +11,8 @@ import time
 
 from services.chassis.errors import ServiceUnavailable
 
+from .metrics import CIRCUIT_OPEN
+
 FAILURES_TO_OPEN = 3  # consecutive calls without an answer
 OPEN_SECONDS = 5.0  # how long calls are refused before a probe
 
@@ -39,7 +41,8 @@ class CircuitBreaker:
     def answered(self, service):
         """The service answered (a result or an error of its own): the circuit closes."""
         self._failures.pop(service, None)
-        self._open_until.pop(service, None)
+        if self._open_until.pop(service, None) is not None:
+            CIRCUIT_OPEN.labels(service).set(0)
         self._probing.discard(service)
 
     def unanswered(self, service):
@@ -49,6 +52,7 @@ class CircuitBreaker:
         self._failures[service] = failures
         if failures >= self.failures_to_open or service in self._open_until:
             self._open_until[service] = self._clock() + self.open_seconds
+            CIRCUIT_OPEN.labels(service).set(1)
 
     def open_circuits(self):
         return sorted(self._open_until)

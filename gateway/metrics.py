@@ -1,7 +1,7 @@
 """HTTP metrics by route template (never the raw path: ids would explode the label set) and
 status; the chassis' entrypoint metrics do not see statuses."""
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 from services.chassis.metrics import LATENCY_BUCKETS
 
@@ -15,6 +15,11 @@ HTTP_LATENCY = Histogram(
     "HTTP request latency by route template",
     ["route", "method"],
     buckets=LATENCY_BUCKETS,
+)
+CIRCUIT_OPEN = Gauge(
+    "wenming_gateway_circuit_open",
+    "1 while the gateway refuses calls to a service that stopped answering, else 0",
+    ["service"],
 )
 
 _counters = {}  # label lookups cost more than the increment: keep the children

@@ -48,6 +48,11 @@ class GatewayState:
             await self._events_connection.close()
         await self.rpc.close()
 
+    def unanswering_services(self):
+        """Services this replica refuses calls to for now. They do not make it unready: every
+        replica shares them, and reads from the read model still work without them."""
+        return self.rpc.breaker.open_circuits()
+
     def readiness(self):
         """Problems that make this replica unready, as {check: reason}; empty when ready."""
         problems = {}

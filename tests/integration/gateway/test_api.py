@@ -346,7 +346,7 @@ def test_oversized_request_headers_are_refused_with_431(gateway, web_config, hea
     assert b"application/problem+json" in answer and b"server:" not in answer.lower()
 
 
-def test_503_fast_when_centers_is_not_running(start_gateway, web, county_token):
+def test_503_fast_when_centers_is_not_running(start_gateway, web, county_token, gateway_metrics_port):
     start_gateway()
     for call in (
         lambda: web.get("/api/v1/centers/1", token=county_token),
@@ -365,6 +365,12 @@ def test_503_fast_when_centers_is_not_running(start_gateway, web, county_token):
     assert time.monotonic() - started < 0.5
     assert_problem(refused, 503, "service.unavailable")
     assert int(refused.headers["Retry-After"]) >= 1
+    # the replica stays in rotation (reads from the read model still work) and says what is gone
+    readiness = requests.get(f"http://127.0.0.1:{gateway_metrics_port}/readyz", timeout=2)
+    assert readiness.status_code == 200
+    assert "centers: not answering" in readiness.text
+    metrics = requests.get(f"http://127.0.0.1:{gateway_metrics_port}/metrics", timeout=2).text
+    assert 'wenming_gateway_circuit_open{service="centers"} 1.0' in metrics
 
 
 # -- idempotency, request ids --------------------------------------------------------------
