@@ -107,3 +107,21 @@ def test_a_stuck_sweep_is_replaced_and_the_event_still_goes_out(notes_store, sub
     finally:
         relay.stop()
         running.wait()
+
+
+def test_unroutable_events_leave_the_channel_in_step(notes_store, amqp_uri, caplog):
+    """nameko's publisher raised on the broker's basic.return before the confirm came, closed
+    the channel and logged `Received method (60, 80) during closing channel` for the ack that
+    followed: 280 such warnings while the demo data was seeded."""
+    relay = OutboxRelay(notes_store, amqp_uri, "notes", poll_seconds=0.1)
+    try:
+        for n in range(3):
+            with notes_store.unit_of_work() as uow:
+                uow.emit("note.nobody_listens", subject=str(n), data={})
+        relay.publish_pending()
+        emit(notes_store, "routed or not, one more after them")
+        relay.publish_pending()
+        eventlet.sleep(0.2)  # a late ack would be logged by now
+    finally:
+        relay.publisher.close()
+    assert not [r for r in caplog.records if "closing channel" in r.getMessage()]
