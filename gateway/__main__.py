@@ -7,7 +7,11 @@ them; each serves its own metrics, /healthz and /readyz on METRICS_PORT.
 Environment: AMQP_URI, WEB_SERVER_ADDRESS (127.0.0.1:8000), METRICS_HOST (0.0.0.0),
 METRICS_PORT (9100; 0: none), RPC_TIMEOUT (5 s), HEADERS_TIMEOUT_SECONDS (10: a client
 must finish its request headers within this long), MAX_CONNECTIONS (1000: beyond, 503),
-LOG_LEVEL (INFO), SERVICE_NAME.
+LOG_LEVEL (INFO), SERVICE_NAME, ACCESS_LOG (1: a line per request on the `gateway.access`
+logger, query values redacted unless the route declares them; 0: none), TRUSTED_PROXIES
+(empty: the client address is the socket peer; else the comma-separated addresses of reverse
+proxies whose X-Forwarded-For is believed). uvicorn's own access log stays off: it would
+write every query string as sent, tokens included.
 """
 
 import asyncio
@@ -25,7 +29,7 @@ from starlette.routing import Route
 
 from services.chassis.config import DEFAULT_AMQP_URI
 
-from .app import build_app
+from .app import SecurityHeaders, build_app
 from .protocol import guarded_protocol
 from .routes import ROUTES
 from .state import GatewayState
@@ -60,7 +64,9 @@ def health_app(state):
         degraded = "".join(f"{name}: not answering (calls refused for now)\n" for name in state.unanswering_services())
         return PlainTextResponse("ready\n" + degraded)
 
-    return Starlette(routes=[Route("/metrics", metrics), Route("/healthz", healthz), Route("/readyz", readyz)])
+    return SecurityHeaders(
+        Starlette(routes=[Route("/metrics", metrics), Route("/healthz", healthz), Route("/readyz", readyz)])
+    )
 
 
 def by_port(api, health, health_port):
@@ -83,14 +89,19 @@ async def serve():
     if metrics_port:
         sockets.append(listening_socket(f"{os.environ.get('METRICS_HOST', '0.0.0.0')}:{metrics_port}"))
         api = by_port(api, health_app(state), metrics_port)
+    trusted_proxies = os.environ.get("TRUSTED_PROXIES", "").strip()
     config = uvicorn.Config(
         api,
         loop="none",  # the loop asyncio.run made (uvloop, installed in main)
         http=guarded_protocol(float(os.environ.get("HEADERS_TIMEOUT_SECONDS", 10))),
         limit_concurrency=int(os.environ.get("MAX_CONNECTIONS", 1000)),
         lifespan="off",
-        access_log=False,
+        access_log=False,  # gateway.app writes its own, without secrets (ACCESS_LOG)
         server_header=False,
+        # the client address (login limits, logs) is the socket peer unless the peer is a
+        # proxy named in TRUSTED_PROXIES: any local process could send X-Forwarded-For
+        proxy_headers=bool(trusted_proxies),
+        forwarded_allow_ips=trusted_proxies or None,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
@@ -104,6 +115,8 @@ def main():
     level = os.environ.get("LOG_LEVEL", "INFO")
     name = os.environ.get("SERVICE_NAME", "gateway")
     logging.basicConfig(level=level, format=f"%(asctime)s %(levelname)s [{name}] %(name)s: %(message)s")
+    if os.environ.get("ACCESS_LOG", "1").strip().lower() in ("0", "false", "no", "off"):
+        logging.getLogger("gateway.access").setLevel(logging.WARNING)
     uvloop.install()
     asyncio.run(serve())
 

@@ -1,9 +1,11 @@
 """The route table (gateway.routing) as an ASGI application (Starlette), on asyncio.
 
 A request goes: request id → size limit (Content-Length, then while streaming) → token and
-auth rule → JSON body and query validation → the handler, whose RPC calls carry the request
-id, the deadline and the idempotency key in their context → JSON or problem+json,
-X-Request-Id, metrics. Unknown paths and methods are problem+json too.
+auth rule → JSON body (depth, then text and schema) and query validation → the handler, whose
+RPC calls carry the request id, the deadline and the idempotency key in their context → JSON
+or problem+json, X-Request-Id, X-Content-Type-Options, metrics, one access-log line (query
+values redacted unless the route declares them). Unknown paths and methods are problem+json
+too. The bounds are in docs/gateway.md, "Input limits".
 """
 
 import json
@@ -11,6 +13,7 @@ import logging
 import re
 import uuid
 from time import perf_counter
+from urllib.parse import parse_qsl, quote
 
 from marshmallow import fields as ma_fields
 from starlette.applications import Starlette
@@ -22,14 +25,20 @@ from services.chassis.context import REQUEST_ID
 from services.chassis.schemas import load
 
 from . import idempotency, metrics, problems
-from .problems import Problem, bad_request, to_problem
+from .problems import SECURITY_HEADERS, Problem, bad_request, to_problem
 from .routing import JSON_TYPE, MAX_BODY_BYTES, Call, Edge, as_reply, problem_reply
 
 log = logging.getLogger(__name__)
+access_log = logging.getLogger("gateway.access")  # ACCESS_LOG=0 silences it (gateway/__main__.py)
 
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 RULE_VARIABLE = re.compile(r"<(?:(\w+):)?(\w+)>")
 UNMATCHED = "<unmatched>"
+MAX_JSON_DEPTH = 32  # nested arrays and objects in a body; the contracts need 3
+_RAW_SECURITY_HEADERS = [(name.lower().encode(), value.encode()) for name, value in SECURITY_HEADERS.items()]
+_TOKEN_LIKE = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*)?")  # a JWT (or its first parts)
+_PLAIN_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
+REDACTED = "***"
 
 
 def build_app(routes, state):
@@ -37,13 +46,38 @@ def build_app(routes, state):
     endpoints = {}  # path -> method -> endpoint: one Starlette route per path, so 405 lists every method
     for spec in routes:
         endpoints.setdefault(spec.path, {})[spec.method] = _endpoint(spec, state)
-    return Starlette(
-        routes=[
-            Route(starlette_path(path), _by_method(by_method), methods=list(by_method), name=_name(by_method))
-            for path, by_method in endpoints.items()
-        ],
-        exception_handlers={HTTPException: _unmatched},
+    return SecurityHeaders(
+        Starlette(
+            routes=[
+                Route(starlette_path(path), _by_method(by_method), methods=list(by_method), name=_name(by_method))
+                for path, by_method in endpoints.items()
+            ],
+            exception_handlers={HTTPException: _unmatched},
+        )
     )
+
+
+class SecurityHeaders:
+    """`app` (ASGI) with gateway.problems.SECURITY_HEADERS on every response it sends,
+    whoever writes the response (a route, Starlette, an error handler). Anything else,
+    such as `routes`, is the wrapped app's."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __getattr__(self, name):
+        return getattr(self.app, name)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_secured(message):
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", ()), *_RAW_SECURITY_HEADERS]}
+            await send(message)
+
+        await self.app(scope, receive, send_secured)
 
 
 def _by_method(endpoints):
@@ -80,6 +114,8 @@ def to_response(reply, request_id):
 
 
 def _endpoint(spec, state):
+    declared = frozenset(spec.query.fields) if spec.query is not None else frozenset()
+
     async def endpoint(request):
         started = perf_counter()
         request_id = request_id_from(request.headers.get("x-request-id"))
@@ -89,8 +125,10 @@ def _endpoint(spec, state):
             edge = Edge(spec, lambda service: state.rpc.proxy(service, context=context), state)
             reply = as_reply(await spec.handler(edge, call, **request.path_params))
         except Exception as exc:
-            reply = problem_reply(to_problem(exc), request_id, request.url.path)
-        metrics.observe(spec.path, spec.method, reply.status, perf_counter() - started)
+            reply = problem_reply(to_problem(exc, request_id), request_id, request.url.path)
+        elapsed = perf_counter() - started
+        metrics.observe(spec.path, spec.method, reply.status, elapsed)
+        log_access(request, reply.status, elapsed, request_id, declared)
         return to_response(reply, request_id)
 
     endpoint.__name__ = spec.name
@@ -130,7 +168,8 @@ def authenticate(spec, request, tokens):
 
 async def read_json(request):
     """The JSON body, refusing an oversize body before reading it, or as soon as it grows past
-    the limit while streaming (a chunked body has no length to check first)."""
+    the limit while streaming (a chunked body has no length to check first), and a body
+    nested deeper than MAX_JSON_DEPTH. Strict JSON: NaN and Infinity are malformed."""
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
         raise _too_large()
@@ -144,13 +183,40 @@ async def read_json(request):
             raise _too_large()
         chunks.append(chunk)
     try:
-        return json.loads(b"".join(chunks))
+        data = json.loads(b"".join(chunks), parse_constant=_not_json)
+    except RecursionError:  # deeper than the interpreter's stack allows
+        raise _too_deep() from None
     except (ValueError, UnicodeDecodeError):
         raise bad_request("request.malformed_json", "请求体不是合法的 JSON") from None
+    if json_depth(data) > MAX_JSON_DEPTH:
+        raise _too_deep()
+    return data
+
+
+def json_depth(value):
+    """How deeply arrays and objects nest in `value` (0 for a scalar), without recursion."""
+    if not isinstance(value, dict | list):
+        return 0
+    deepest, stack = 1, [(value, 1)]
+    while stack:
+        value, depth = stack.pop()
+        deepest = max(deepest, depth)
+        for item in value.values() if isinstance(value, dict) else value:
+            if isinstance(item, dict | list):
+                stack.append((item, depth + 1))
+    return deepest
+
+
+def _not_json(constant):
+    raise ValueError(f"{constant} is not JSON")
 
 
 def _too_large():
     return Problem(413, "request.too_large", f"请求体不能超过 {MAX_BODY_BYTES} 字节")
+
+
+def _too_deep():
+    return bad_request("request.too_deep", f"请求体的 JSON 嵌套不能超过 {MAX_JSON_DEPTH} 层")
 
 
 def query_values(schema, args):
@@ -175,4 +241,41 @@ async def _unmatched(request, exc):
         problem = Problem(exc.status_code, "http.error", str(exc.detail))
     request_id = request_id_from(request.headers.get("x-request-id"))
     metrics.observe(UNMATCHED, request.method, problem.status, 0.0)
+    log_access(request, problem.status, 0.0, request_id)
     return to_response(problem_reply(problem, request_id, request.url.path), request_id)
+
+
+def log_access(request, status, elapsed, request_id, declared=frozenset()):
+    """One line per request: method, path, query, status, duration, request id, client.
+    A query value is written only for a parameter the route declares, and never when it
+    looks like a token; anything else that looks like a token is cut out too."""
+    if not access_log.isEnabledFor(logging.INFO):
+        return
+    target = quote(request.scope["path"], safe="/:@!$&'()*+,;=-._~")
+    query = request.scope.get("query_string", b"")
+    if query:
+        target += "?" + redacted_query(query.decode("latin-1"), declared)
+    if "eyJ" in target:
+        target = _TOKEN_LIKE.sub(REDACTED, target)
+    client = request.client
+    access_log.info(
+        '%s "%s %s" %d %.1fms request_id=%s',
+        client.host if client else "-",
+        request.method,
+        target,
+        status,
+        elapsed * 1000,
+        request_id,
+    )
+
+
+def redacted_query(query, declared):
+    """`query` with every value replaced by REDACTED unless its parameter is `declared`
+    (a field of the route's query schema) and the value does not look like a token."""
+    parts = []
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        if name in declared and not _TOKEN_LIKE.search(value):
+            parts.append(f"{name}={quote(value, safe='')}")
+        else:
+            parts.append(f"{name if _PLAIN_NAME.match(name) else REDACTED}={REDACTED}")
+    return "&".join(parts)

@@ -22,13 +22,19 @@ TITLES = {
     409: "Conflict",
     412: "Precondition Failed",
     413: "Content Too Large",
+    408: "Request Timeout",
     415: "Unsupported Media Type",
     422: "Unprocessable Content",
     428: "Precondition Required",
     429: "Too Many Requests",
+    431: "Request Header Fields Too Large",
     500: "Internal Server Error",
     503: "Service Unavailable",
 }
+
+# Sent with every response the gateway writes (gateway.app, gateway.protocol): browsers
+# must never guess a content type (a problem+json echoing input is not HTML).
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff"}
 
 
 class Problem(WenmingError):
@@ -55,9 +61,10 @@ def forbidden(detail="无权执行此操作", code="auth.forbidden"):
     return Problem(403, code, detail)
 
 
-def to_problem(exc):
+def to_problem(exc, request_id=None):
     """Any exception as a Problem: chassis errors keep their code, status and fields; anything
-    unexpected becomes an opaque 500 (logged here, never shown to the client)."""
+    unexpected becomes an opaque 500 (logged here with the request id, never shown to the
+    client)."""
     if isinstance(exc, Problem):
         return exc
     if isinstance(exc, NotAuthenticated):
@@ -66,7 +73,7 @@ def to_problem(exc):
         return Problem(exc.status, exc.code, exc.message, headers={"Retry-After": str(exc.retry_after)})
     if isinstance(exc, WenmingError):
         return Problem(exc.status, exc.code, exc.message, fields=exc.fields)
-    log.error("unhandled error", exc_info=exc)
+    log.error("unhandled error [request_id=%s]", request_id, exc_info=exc)
     return Problem(500, "internal", "服务器内部错误，请稍后重试")
 
 

@@ -3,6 +3,7 @@ a bounded cache of verified tokens, so that the read path pays for a dict lookup
 a signature check on every request. The gateway holds no signing key: a token minted with
 any key the identity service did not publish is refused."""
 
+import math
 import time
 from collections import OrderedDict
 
@@ -10,6 +11,7 @@ import jwt
 
 from services.chassis.actors import ROLES, Actor
 from services.chassis.errors import ServiceUnavailable
+from services.chassis.schemas import MAX_ID
 from services.identity.contract import TOKEN_ALGORITHM, TOKEN_AUDIENCE, TOKEN_ISSUER, public_key_from_jwk
 
 from .problems import unauthorized
@@ -62,7 +64,8 @@ class TokenVerifier:
         if not self._keys:
             raise ServiceUnavailable("auth.keys_unavailable", "暂时无法验证令牌（尚未取得身份服务的公钥），请稍后重试")
         try:
-            key = self._keys.get(jwt.get_unverified_header(token).get("kid"))
+            kid = jwt.get_unverified_header(token).get("kid")
+            key = self._keys.get(kid) if isinstance(kid, str) else None
             if key is None:
                 raise jwt.InvalidTokenError("unknown key id")
             claims = jwt.decode(
@@ -77,7 +80,25 @@ class TokenVerifier:
             raise unauthorized("auth.token_expired", "令牌已过期，请重新登录") from None
         except jwt.InvalidTokenError:
             raise unauthorized("auth.token_invalid", "令牌无效") from None
-        scope = claims.get("scope")
-        if claims.get("role") not in ROLES or not (scope is None or isinstance(scope, int)):
+        if not _well_typed(claims):
             raise unauthorized("auth.token_invalid", "令牌无效")
-        return Actor(claims["sub"], claims["role"], scope), claims["exp"]
+        return Actor(claims["sub"], claims["role"], claims.get("scope")), claims["exp"]
+
+
+def _well_typed(claims):
+    """The claims the gateway relies on have the types it relies on: a signature proves who
+    wrote a token, not that its writer (a bug, an old version) wrote it well."""
+    exp, sub, scope = claims["exp"], claims["sub"], claims.get("scope")
+    return (
+        _is_number(exp)
+        and math.isfinite(exp)
+        and isinstance(sub, str)
+        and 0 < len(sub) <= 64
+        and isinstance(claims.get("role"), str)
+        and claims["role"] in ROLES
+        and (scope is None or (_is_number(scope) and type(scope) is int and 1 <= scope <= MAX_ID))
+    )
+
+
+def _is_number(value):
+    return isinstance(value, int | float) and not isinstance(value, bool)

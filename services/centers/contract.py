@@ -20,10 +20,13 @@ from services.chassis.schemas import (
     Text,
     Whole,
     at_least_zero,
+    date_field,
     described,
     id_field,
     length,
     one_of,
+    page_field,
+    page_size_field,
 )
 
 SERVICE = "centers"  # the nameko service name: RPC routing keys `centers.<method>`, exchange `centers.events`
@@ -32,6 +35,13 @@ LEVELS = ("center", "institute", "station", "point")
 STATUSES = ("active", "suspended", "closed")
 PLATFORMS = ("theory", "education", "culture", "science", "health")
 VENUE_KINDS = ("legal_aid", "culture", "lecture", "science", "ethics_hall", "other")
+
+# Business bounds (all within an Integer column; docs/gateway.md "Input limits").
+MAX_HOUSEHOLDS = 10_000_000
+MAX_RESIDENTS = 100_000_000
+MAX_FLOOR_AREA_M2 = 1_000_000  # a center's floor area: 1 km²
+MAX_VENUE_AREA_M2 = 100_000
+MAX_CAPACITY = 100_000  # seats of a venue
 
 # --- RPC payloads ---------------------------------------------------------------------------
 
@@ -57,7 +67,12 @@ class HeadSchema(StrictSchema):
 
 class ManagerSchema(StrictSchema):
     name = Text(required=True, validate=length(1, 50), **described("Name of the manager (专管员)."))
-    phone = Text(allow_none=True, load_default=None, validate=_PHONE, **described("Contact phone (private data)."))
+    phone = Text(
+        allow_none=True,
+        load_default=None,
+        validate=_PHONE,
+        metadata={"description": "The manager's own phone (private data).", "visibility": "staff"},
+    )
 
 
 class CenterUpdateSchema(PartialSchema):
@@ -76,15 +91,22 @@ class CenterUpdateSchema(PartialSchema):
         validate=validate.Range(-90, 90, error="纬度必须在 -90 到 90 之间。"),
         **described("WGS-84 latitude; set together with longitude."),
     )
-    floor_area_m2 = fields.Float(allow_none=True, validate=at_least_zero(), **described("Floor area in square metres."))
+    floor_area_m2 = fields.Float(
+        allow_none=True,
+        validate=at_least_zero(MAX_FLOOR_AREA_M2),
+        **described(f"Floor area in square metres, 0 to {MAX_FLOOR_AREA_M2}."),
+    )
     households_served = fields.Integer(
-        strict=True, allow_none=True, validate=at_least_zero(), **described("Households served.")
+        strict=True,
+        allow_none=True,
+        validate=at_least_zero(MAX_HOUSEHOLDS),
+        **described(f"Households served, 0 to {MAX_HOUSEHOLDS}."),
     )
     residents_served = fields.Integer(
         strict=True,
         allow_none=True,
-        validate=at_least_zero(),
-        **described("Residents served; not fewer than households served."),
+        validate=at_least_zero(MAX_RESIDENTS),
+        **described(f"Residents served, 0 to {MAX_RESIDENTS}; not fewer than households served."),
     )
     head = Whole(HeadSchema, allow_none=True, **described("The head (所长/站长)."))
     managers = fields.List(
@@ -96,7 +118,7 @@ class CenterUpdateSchema(PartialSchema):
     platforms = Platforms(
         **described("Platforms (五大平台) served: " + ", ".join(PLATFORMS) + "."),
     )
-    opened_on = fields.Date(allow_none=True, **described("Opening date, YYYY-MM-DD."))
+    opened_on = date_field("Opening date, YYYY-MM-DD, from 1900-01-01 to 2099-12-31.", allow_none=True)
 
 
 class CenterCreateSchema(CenterUpdateSchema):
@@ -117,7 +139,7 @@ class CenterCreateSchema(CenterUpdateSchema):
 class CenterSchema(CenterCreateSchema):
     """A center as returned by every method and carried by every center event."""
 
-    id = fields.Integer(**described("Center id."))
+    id = fields.Integer(metadata={"description": "Center id.", "scope_anchor": True})
     status = fields.String(**described("active, suspended or closed."))
     status_reason = fields.String(allow_none=True, **described("Why it is suspended or closed."))
     version = fields.Integer(**described("Starts at 1; +1 on every change."))
@@ -142,8 +164,17 @@ class StatusSchema(StrictSchema):
 class VenueUpdateSchema(PartialSchema):
     name = Text(validate=length(1, 100), **described("Name, e.g. 法律援助室."))
     kind = fields.String(validate=one_of(VENUE_KINDS), **described(", ".join(VENUE_KINDS) + "."))
-    capacity = fields.Integer(strict=True, allow_none=True, validate=at_least_zero(), **described("Seats."))
-    area_m2 = fields.Float(allow_none=True, validate=at_least_zero(), **described("Area in m²."))
+    capacity = fields.Integer(
+        strict=True,
+        allow_none=True,
+        validate=at_least_zero(MAX_CAPACITY),
+        **described(f"Seats, 0 to {MAX_CAPACITY}."),
+    )
+    area_m2 = fields.Float(
+        allow_none=True,
+        validate=at_least_zero(MAX_VENUE_AREA_M2),
+        **described(f"Area in m², 0 to {MAX_VENUE_AREA_M2}."),
+    )
 
 
 class VenueCreateSchema(VenueUpdateSchema):
@@ -157,7 +188,7 @@ class VenueCreateSchema(VenueUpdateSchema):
 
 class VenueSchema(VenueCreateSchema):
     id = fields.Integer(**described("Venue id."))
-    center_id = fields.Integer(**described("The center it belongs to."))
+    center_id = fields.Integer(metadata={"description": "The center it belongs to.", "scope_anchor": True})
     version = fields.Integer(**described("Starts at 1; +1 on every change."))
 
 
@@ -171,14 +202,8 @@ class CenterListQuerySchema(StrictSchema):
     code = Text(validate=_CODE, **described("Exact code."))
     q = Text(validate=length(1, 100), **described("Name contains this text."))
     within = id_field("Only this center's subtree (itself included).", strict=False)
-    page = fields.Integer(
-        load_default=1, validate=validate.Range(min=1, error="必须是正整数。"), **described("From 1.")
-    )
-    page_size = fields.Integer(
-        load_default=20,
-        validate=validate.Range(1, 200, error="必须在 1 到 200 之间。"),
-        **described("1 to 200; 20 by default."),
-    )
+    page = page_field()
+    page_size = page_size_field()
 
 
 class CenterPageSchema(StrictSchema):

@@ -6,12 +6,28 @@ Services build their `contract` modules from these; the gateway validates HTTP i
 the same declarations (one definition, two uses).
 """
 
+import re
+from datetime import date
+
 from marshmallow import Schema, ValidationError, fields, validate
 
 from .errors import InvalidInput, invalid_fields
 
-# PostgreSQL BIGINT, the widest id any service stores.
-MAX_ID = 2**63 - 1
+# The ranges a number may take so that it fits its column on SQLite and PostgreSQL alike.
+MAX_ID = 2**63 - 1  # PostgreSQL BIGINT, the widest id any service stores
+MAX_INT = 2**31 - 1  # PostgreSQL INTEGER (sa.Integer): the default bound of every whole number
+MAX_PAGE = 100_000  # a list's page number, from 1
+MAX_PAGE_SIZE = 200  # items in one page of a list
+EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2099, 12, 31)  # a business date (opened on, born on)
+
+# Characters no text input may hold anywhere (whatever its field): NUL, which PostgreSQL
+# cannot store in text, and lone UTF-16 surrogates, which no UTF-8 encoder (database
+# driver, AMQP serializer, JSON response) accepts. `load` refuses them before the schema runs.
+_NUL = "\x00"
+# What a one-line `Text` may not hold: C0 and C1 controls (newline, tab, escape, DEL…), the
+# line and paragraph separators and the bidirectional overrides that disguise text.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_CONTROL_MULTILINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 # Chinese replacements for marshmallow's English messages, by field type (most specific first).
 _TYPE_MESSAGES = (
@@ -60,10 +76,23 @@ class PartialSchema(StrictSchema):
 
 
 class Text(fields.String):
-    """A string with surrounding whitespace removed, so that "  " is empty."""
+    """A string with surrounding whitespace removed, so that "  " is empty, and without
+    control characters: one line unless `multiline=True` (which allows newlines and tabs)."""
+
+    default_error_messages = {
+        "control": "不能含控制字符（如换行、制表符、转义符）。",
+        "control_multiline": "不能含控制字符（换行、制表符除外）。",
+    }
+
+    def __init__(self, *args, multiline=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.multiline = multiline
 
     def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).strip()
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        if (_CONTROL_MULTILINE if self.multiline else _CONTROL).search(text):
+            raise self.make_error("control_multiline" if self.multiline else "control")
+        return text
 
 
 class Whole(fields.Nested):
@@ -78,8 +107,14 @@ def length(low, high):
     return validate.Length(low, high, error=f"长度必须在 {low} 到 {high} 之间。")
 
 
-def at_least_zero():
-    return validate.Range(min=0, error="不能小于 0。")
+def between(low, high):
+    """A number (or date) from `low` to `high`, both included; OpenAPI shows the range."""
+    return validate.Range(low, high, error=f"必须在 {low} 到 {high} 之间。")
+
+
+def at_least_zero(high=MAX_INT):
+    """From 0 to `high` (by default the widest a plain Integer column holds everywhere)."""
+    return between(0, high)
 
 
 def one_of(choices):
@@ -92,21 +127,94 @@ def described(text):
 
 
 def id_field(description, strict=True, **kwargs):
-    """A positive id; `strict=False` also accepts digits as text (query strings)."""
+    """A positive id, at most MAX_ID (BIGINT); `strict=False` also accepts digits as text
+    (query strings)."""
     return fields.Integer(
         strict=strict,
-        validate=validate.Range(min=1, max=MAX_ID, error="必须是正整数。"),
+        validate=validate.Range(min=1, max=MAX_ID, error=f"必须是 1 到 {MAX_ID} 之间的整数。"),
         **described(description),
         **kwargs,
     )
 
 
+def count_field(description, high, **kwargs):
+    """A whole number from 0 to `high` (at most MAX_INT: a plain Integer column)."""
+    if high > MAX_INT:
+        raise ValueError(f"{high} does not fit an Integer column; declare a BigInteger range")
+    return fields.Integer(strict=True, validate=at_least_zero(high), **described(description), **kwargs)
+
+
+def measure_field(description, high, **kwargs):
+    """A finite number from 0 to `high` (areas, lengths, amounts)."""
+    return fields.Float(validate=at_least_zero(high), **described(description), **kwargs)
+
+
+def date_field(description, earliest=EARLIEST_DATE, latest=LATEST_DATE, **kwargs):
+    """A date, YYYY-MM-DD, from `earliest` to `latest`."""
+    return fields.Date(validate=between(earliest, latest), **described(description), **kwargs)
+
+
+def page_field():
+    """A query's page number: from 1 to MAX_PAGE, 1 by default (digits as text accepted)."""
+    return fields.Integer(load_default=1, validate=between(1, MAX_PAGE), **described(f"From 1 to {MAX_PAGE}."))
+
+
+def page_size_field(default=20, high=MAX_PAGE_SIZE):
+    """A query's page size: from 1 to `high`, `default` by default."""
+    return fields.Integer(
+        load_default=default, validate=between(1, high), **described(f"1 to {high}; {default} by default.")
+    )
+
+
 def load(schema, data, code="input.invalid"):
-    """`data` validated by `schema` (an instance), or InvalidInput naming each bad field."""
+    """`data` validated by `schema` (an instance), or InvalidInput naming each bad field.
+
+    `data` must be an object (None is refused like a list), and no string in it, key or
+    value, may hold NUL or a lone surrogate, whatever field it is in."""
+    unsafe = unsafe_text(data)
+    if unsafe:
+        raise invalid_fields(code, unsafe)
     try:
-        return schema.load(data if data is not None else {})
+        return schema.load(data)
     except ValidationError as error:
         raise invalid_fields(code, error.normalized_messages()) from None
+
+
+def unsafe_text(data):
+    """{dotted field: [message]} for every string in `data` (keys included) that holds NUL
+    or a lone surrogate; walks nested lists and objects without recursion."""
+    found = {}
+    stack = [("", data)]
+    while stack:
+        name, value = stack.pop()
+        if isinstance(value, str):
+            problem = _text_problem(value)
+            if problem:
+                found[name or "_schema"] = [problem]
+        elif isinstance(value, dict | list):
+            for key, item in value.items() if isinstance(value, dict) else enumerate(value):
+                key = str(key)
+                problem = _text_problem(key)
+                if problem:
+                    found[_dotted(name, key.encode("unicode_escape").decode("ascii"))] = [problem]
+                else:
+                    stack.append((_dotted(name, key), item))
+    return found
+
+
+def _dotted(prefix, key):
+    return f"{prefix}.{key}" if prefix else key
+
+
+def _text_problem(text):
+    if _NUL in text:
+        return "不能含空字符（U+0000）。"
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return "含有无效的 Unicode 字符（孤立的代理项）。"
+    return None
 
 
 def load_id(value, field):
