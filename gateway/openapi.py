@@ -6,6 +6,7 @@ import re
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from . import visibility
 from .auth import Roles
 from .problems import TITLES
 from .routing import MAX_BODY_BYTES
@@ -22,21 +23,36 @@ def schema_name(schema):
 
 
 def build(routes, title="Wenming API", version="1.0.0"):
+    plugin = MarshmallowPlugin(schema_name_resolver=schema_name)
     spec = APISpec(
         title=title,
         version=version,
         openapi_version="3.0.3",
-        plugins=[MarshmallowPlugin(schema_name_resolver=schema_name)],
+        plugins=[plugin],
         info={
             "description": "新时代文明实践云 — the county practice network's public API. "
             "Every error is application/problem+json (RFC 9457)."
         },
     )
+    plugin.converter.add_attribute_function(visibility_attributes)
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     spec.components.schema("Problem", schema=ProblemSchema)
     for route in routes:
         spec.path(path=openapi_path(route.path), operations={route.method.lower(): operation(route)})
     return spec.to_dict()
+
+
+def visibility_attributes(converter, field, ret, **kwargs):
+    """A private field (gateway/visibility.py) says so: `x-visibility` (who sees it in full),
+    `x-visibility-mask` (who sees it masked, and how) and a sentence in its description."""
+    rule = visibility.rule_of(field)
+    if rule is None:
+        return {}
+    description = (ret.get("description", "") + " " + rule.describe()).strip()
+    out = {"x-visibility": rule.level, "description": description}
+    if rule.mask is not None:
+        out["x-visibility-mask"] = {"shown_to": rule.masked_level, "keep_start": rule.mask[0], "keep_end": rule.mask[1]}
+    return out
 
 
 def openapi_path(rule):
@@ -77,8 +93,16 @@ def operation(route):
         "responses": responses(route),
         "security": [{"bearer": []}] if route.auth.requires_token else [],
     }
+    descriptions = []
     if isinstance(route.auth, Roles):
-        op["description"] = "Roles: " + ", ".join(route.auth.roles) + "."
+        descriptions.append("Roles: " + ", ".join(route.auth.roles) + ".")
+    if visibility.has_private_fields(route.response):
+        descriptions.append(
+            "Fields marked `x-visibility` are shown in full only to callers whose role and scope "
+            "allow it; others get them masked or not at all (docs/authorization.md)."
+        )
+    if descriptions:
+        op["description"] = " ".join(descriptions)
     if route.body is not None:
         op["requestBody"] = {
             "required": True,

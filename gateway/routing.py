@@ -14,11 +14,16 @@ idempotency and the OpenAPI document. The handler, a coroutine, gets an `Edge` (
 backends it declared in `calls`, and the gateway's own state) and a `Call` (the request as
 the checks left it), and returns a JSON-able value or a `Reply`. gateway/app.py serves the
 table (ASGI); gateway/openapi.py documents it.
+
+What a route returns is shown to its caller through `shown_to_caller`: the fields its
+response schema marks private (gateway/visibility.py) are withheld from, or masked for, a
+caller who may not see them. Every route gets this from its declaration; no handler filters.
 """
 
-from dataclasses import dataclass, field
+import functools
+from dataclasses import dataclass, field, replace
 
-from . import problems
+from . import problems, visibility
 from .encoding import encode
 
 JSON_TYPE = "application/json"
@@ -69,7 +74,7 @@ class RouteTable:
                     auth,
                     summary,
                     tag or self.tag,
-                    handler,
+                    shown_to_caller(handler, options.get("response"), options.get("many", False)),
                     calls=self.calls if calls is None else tuple(calls),
                     **options,
                 )
@@ -121,6 +126,25 @@ class Reply:
         if self.body is None or isinstance(self.body, bytes):
             return self.body
         return encode(self.body)
+
+
+def shown_to_caller(handler, response, many=False):
+    """`handler`, its output filtered for the caller by the private fields of `response`
+    (gateway/visibility.py); `handler` itself when that schema has none."""
+    if not visibility.has_private_fields(response):
+        return handler
+
+    @functools.wraps(handler)
+    async def shown(edge, call, **path_values):
+        result = await handler(edge, call, **path_values)
+        viewer = visibility.Viewer.of(call.principal, edge.read_model if call.principal else None)
+        if isinstance(result, Reply):
+            if isinstance(result.body, bytes):
+                return replace(result, body=visibility.redact_encoded(response, result.body, viewer, many))
+            return replace(result, body=visibility.redact(response, result.body, viewer, many))
+        return visibility.redact(response, result, viewer, many)
+
+    return shown
 
 
 def as_reply(result):
