@@ -10,6 +10,7 @@ from ..auth import Authenticated, Public, Roles
 from ..routing import Reply, RouteTable
 
 routes = RouteTable(tag="auth", calls=("identity",))
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 @routes.route(
@@ -22,7 +23,10 @@ routes = RouteTable(tag="auth", calls=("identity",))
     errors=(401, 429),
 )
 async def issue_token(edge, call):
-    return await edge.rpc("identity").issue_token(call.payload, call.client_address)
+    # the client address is the socket peer (see docs/gateway.md, "Login rate limit"): the
+    # identity service limits failed logins per address and per username
+    token = await edge.rpc("identity").issue_token(call.payload, call.client_address)
+    return Reply(200, token, headers=NO_STORE)  # a credential: no cache may keep it (RFC 6749 §5.1)
 
 
 @routes.route("GET", "/api/v1/me", auth=Authenticated(), summary="The calling account", response=AccountSchema())

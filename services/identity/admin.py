@@ -4,7 +4,9 @@
 
 Migrates the database first; exits 0 when a county_admin of that name already exists. The
 password comes from the environment (or a prompt), never the command line, which every
-process on the host can read.
+process on the host can read. The username is normalized and the password must meet the
+policy, as for accounts created over the API (contract.normalize_username,
+domain.check_password).
 """
 
 import argparse
@@ -17,14 +19,25 @@ import sqlalchemy as sa
 from services.chassis.actors import COUNTY_ADMIN
 from services.chassis.clock import utcnow
 from services.chassis.db import Store
-from services.identity.contract import PASSWORD_MIN_LENGTH
+from services.chassis.errors import InvalidInput
+from services.identity.contract import USERNAME, normalize_username
+from services.identity.domain import check_password
 from services.identity.migrate import upgrade
 from services.identity.models import Account, Base
 from services.identity.service import hash_password
 
 
+def admin_username(username):
+    """The normalized username, or ValueError with the reason."""
+    username = normalize_username(username)
+    if USERNAME.regex.match(username) is None:
+        raise ValueError(USERNAME.error)
+    return username
+
+
 def create_admin(store, username, password):
     """Create the first county admin; True if created, False if it already exists."""
+    username = admin_username(username)
     with store.unit_of_work() as uow:
         role = uow.session.scalars(sa.select(Account.role).where(Account.username == username)).first()
         if role is not None:
@@ -58,15 +71,20 @@ def main(argv=None):
         password = getpass.getpass("password of the county admin: ")
     if not args.database_url or not password:
         parser.error("--database-url (or IDENTITY_DATABASE_URL) and WENMING_ADMIN_PASSWORD are required")
-    if len(password) < PASSWORD_MIN_LENGTH:
-        parser.error(f"the password must have at least {PASSWORD_MIN_LENGTH} characters")
+    try:
+        username = admin_username(args.username)
+        check_password(password, username, "县级管理员")
+    except ValueError as reason:
+        parser.error(f"--username: {reason}")
+    except InvalidInput as refused:
+        parser.error(f"{refused.code}: {' '.join(refused.fields['password'])}")
     upgrade(args.database_url)
     store = Store(args.database_url, Base.metadata, source="identity")
     try:
-        created = create_admin(store, args.username, password)
+        created = create_admin(store, username, password)
     finally:
         store.dispose()
-    print(f"county_admin {args.username!r} {'created' if created else 'already exists'}")
+    print(f"county_admin {username!r} {'created' if created else 'already exists'}")
 
 
 if __name__ == "__main__":

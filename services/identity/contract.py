@@ -6,9 +6,10 @@ docs/identity-rpc.md.
 """
 
 import base64
+import unicodedata
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate
 
 from services.chassis.actors import ROLES
 from services.chassis.schemas import StrictSchema, Text, described, id_field, length, one_of
@@ -20,12 +21,41 @@ TOKEN_ISSUER = "wenming"
 TOKEN_AUDIENCE = "wenming-api"
 TOKEN_ALGORITHM = "EdDSA"  # Ed25519: verifying needs only the public key
 
+# checked on the normalized name (see `normalize_username`), which holds no newline or control
+# character, so `$` cannot match before a trailing newline
 USERNAME = validate.Regexp(r"^[A-Za-z0-9_.-]{3,64}$", error="用户名须为 3–64 位字母、数字、下划线、点或连字符。")
+USERNAME_MAX_INPUT = 256  # characters of input looked at before normalizing (NFKC may lengthen)
 SECRET = {"secret": True}  # a field no fingerprint or log may hold (see the gateway's idempotency)
 
 
+def normalize_username(value):
+    """The one form in which a username is stored, looked up and compared: NFKC, then
+    case-folded (so `CA1`, `ca1` and the full-width `ＣＡ１` are one name). Raises ValueError
+    with the reason (zh-CN) for a control or invisible character (a trailing newline
+    included) or surrounding whitespace, which are refused rather than silently removed."""
+    if any(unicodedata.category(char).startswith("C") for char in value):  # Cc, Cf, Cs, Co, Cn
+        raise ValueError("用户名不能包含换行、控制字符或不可见字符。")
+    normalized = unicodedata.normalize("NFKC", value)
+    if normalized != normalized.strip():
+        raise ValueError("用户名首尾不能有空白。")
+    return unicodedata.normalize("NFKC", normalized.casefold())
+
+
+class Username(fields.String):
+    """A username, loaded in its normalized form (`normalize_username`); validators see that form."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if len(value) > USERNAME_MAX_INPUT:
+            raise ValidationError("用户名过长。")
+        try:
+            return normalize_username(value)
+        except ValueError as reason:
+            raise ValidationError(str(reason)) from None
+
+
 class TokenRequestSchema(StrictSchema):
-    username = fields.String(required=True, validate=length(1, 64))
+    username = Username(required=True, validate=length(1, 64))
     password = fields.String(required=True, validate=length(1, 256), metadata=SECRET)
 
 
@@ -36,7 +66,11 @@ class TokenSchema(StrictSchema):
 
 
 class AccountCreateSchema(StrictSchema):
-    username = fields.String(required=True, validate=USERNAME)
+    username = Username(
+        required=True,
+        validate=USERNAME,
+        metadata={"description": "Stored normalized: NFKC, case-folded; no control character or surrounding space."},
+    )
     password = fields.String(
         required=True,
         validate=validate.Length(PASSWORD_MIN_LENGTH, 256, error=f"密码长度必须在 {PASSWORD_MIN_LENGTH} 到 256 之间。"),

@@ -1,8 +1,8 @@
-"""An in-memory token bucket per key; logins use one per username + client IP and spend a
-token per failed attempt, so a user who types the right password is never held up.
+"""An in-memory token bucket per key. Logins (logins.py) keep three kinds, per username and
+client address, per address and per username, and spend a token per failed attempt only.
 
-Per process: with N gateway replicas a guesser gets up to N times the budget, which still
-stops password guessing at the edge without a shared store."""
+Per process: with N identity replicas a guesser gets up to N times the budget, which still
+stops password guessing without a shared store."""
 
 import math
 import time

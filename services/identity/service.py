@@ -1,6 +1,7 @@
 """The identity service: accounts, password hashing and the signing of access tokens.
 
-Entrypoints only; who may create whom is in domain.py, the keys in keys.py. The gateway
+Entrypoints only; who may create whom and the password policy are in domain.py, the login
+limits in logins.py, the keys in keys.py. The gateway
 verifies tokens with the public keys `public_keys()` returns and holds no secret.
 The contract is docs/identity-rpc.md.
 """
@@ -25,8 +26,8 @@ from services.chassis.schemas import load
 from services.identity import domain
 from services.identity.contract import SERVICE, AccountCreateSchema, AccountSchema, TokenRequestSchema
 from services.identity.keys import SigningKeys, issue_token
+from services.identity.logins import HashingGate, LoginGuard
 from services.identity.models import Account, Base
-from services.identity.ratelimit import RateLimiter
 
 HASHER = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
 # verified when the username is unknown, so that the response time does not reveal it
@@ -86,12 +87,14 @@ def signing_keys_from_config():
 
 
 class Credentials(DependencyProvider):
-    """What every worker of one process shares: the signing keys and the login limiter."""
+    """What every worker of one process shares: the signing keys, the login limits and the
+    bound on password hashing (docs/identity-rpc.md, "Logins")."""
 
     def setup(self):
         self.keys = signing_keys_from_config()
         self.ttl_seconds = int(setting("TOKEN_TTL_SECONDS", 3600))
-        self.login_limiter = RateLimiter()
+        self.logins = LoginGuard()
+        self.hashing = HashingGate(int(setting("LOGIN_CONCURRENCY", 1)), int(setting("LOGIN_QUEUE", 4)))
 
     def get_dependency(self, worker_ctx):
         return self
@@ -107,23 +110,25 @@ class IdentityService:
 
     @rpc
     def issue_token(self, data, client_address):
-        credentials = load(TokenRequestSchema(), data)
-        limiter = self.credentials.login_limiter
-        attempt = (credentials["username"], str(client_address))
-        wait = limiter.retry_after(attempt)
+        credentials = load(TokenRequestSchema(), data)  # the username normalized
+        username, address = credentials["username"], str(client_address)
+        logins = self.credentials.logins
+        wait = logins.retry_after(username, address)
         if wait:
             raise RateLimited("auth.too_many_attempts", f"登录失败次数过多，请 {wait} 秒后再试", retry_after=wait)
-        with self.db.read() as session:  # a Row, not an entity: read sessions expire entities on exit
-            account = session.execute(
-                sa.select(
-                    Account.id, Account.password_hash, Account.role, Account.scope_center_id, Account.active
-                ).where(Account.username == credentials["username"])
-            ).first()
-        stored_hash = account.password_hash if account is not None else _DUMMY_HASH
-        matches = off_hub(password_matches, stored_hash, credentials["password"])
+        with self.credentials.hashing.login():  # or RateLimited auth.busy at once
+            with self.db.read() as session:  # a Row, not an entity: read sessions expire entities on exit
+                account = session.execute(
+                    sa.select(
+                        Account.id, Account.password_hash, Account.role, Account.scope_center_id, Account.active
+                    ).where(Account.username == username)
+                ).first()
+            stored_hash = account.password_hash if account is not None else _DUMMY_HASH
+            matches = off_hub(password_matches, stored_hash, credentials["password"])
         if account is None or not matches or not account.active:
-            limiter.hit(attempt)
+            logins.failed(username, address)
             raise NotAuthenticated("auth.invalid_credentials", "用户名或密码错误")
+        logins.succeeded(username, address)
         return self._token(account)
 
     def _token(self, account):
@@ -150,7 +155,9 @@ class IdentityService:
         if scope is not None:  # asked of the centers service, which owns the tree
             within = self._is_within(scope, domain.scope_root(creator, scope))
         domain.check_may_create(creator, values["role"], scope, within)
-        password_hash = off_hub(hash_password, values["password"])
+        domain.check_password(values["password"], values["username"], values["display_name"])
+        with self.credentials.hashing.slot():
+            password_hash = off_hub(hash_password, values["password"])
         with self.db.unit_of_work() as uow:
             account = Account(
                 username=values["username"],
