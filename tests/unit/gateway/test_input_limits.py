@@ -116,19 +116,22 @@ def forged_header(header):
 
 
 @pytest.mark.parametrize(
-    "token",
+    "make_token",  # made when the test runs: one made at collection could expire before it
     [
-        signed(exp=str(int(time.time()) + 60)),  # PyJWT reads a numeric string; the cache compared it with a float
-        signed(scope=True),
-        signed(scope=2**70),
-        signed(scope=0),
-        signed(role=["county_admin"]),
-        signed(sub=""),
-        forged_header({"alg": "EdDSA", "kid": ["x"]}),
-        forged_header({"alg": "EdDSA", "kid": {"a": 1}}),
+        lambda: signed(
+            exp=str(int(time.time()) + 60)
+        ),  # PyJWT reads a numeric string; the cache compared it with a float
+        lambda: signed(scope=True),
+        lambda: signed(scope=2**70),
+        lambda: signed(scope=0),
+        lambda: signed(role=["county_admin"]),
+        lambda: signed(sub=""),
+        lambda: forged_header({"alg": "EdDSA", "kid": ["x"]}),
+        lambda: forged_header({"alg": "EdDSA", "kid": {"a": 1}}),
     ],
 )
-def test_claims_of_the_wrong_type_are_refused_every_time(token):
+def test_claims_of_the_wrong_type_are_refused_every_time(make_token):
+    token = make_token()
     tokens = TokenVerifier(clock=Clock(time.time()))
     tokens.use_keys(KEYS.jwks())
     for _ in range(3):  # the second use used to come from the cache, and raise a TypeError
