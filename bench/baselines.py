@@ -4,6 +4,9 @@
   small dict: the cost of an HTTP → AMQP RPC → reply hop with nothing else.
 - `BareEdge`: an `@http` route that answers a small JSON document itself: nameko's HTTP
   floor.
+- `CentersEdge`: the gateway's RPC-backed routes (a center's subtree, adding a venue) on a
+  plain nameko `@http` edge making the same call to the real centers service: the "plain
+  nameko `@http` → RPC gateway" the gateway is measured against with the same backend.
 
 Neither checks the Authorization header they are sent, nor does any of the gateway's work
 (request ids, validation, metrics): they are floors, not competitors.
@@ -21,6 +24,7 @@ from bench.documents import small_center
 
 PATH = "/api/v1/centers/<int:center_id>"
 JSON_HEADERS = {"Content-Type": "application/json"}
+BENCH_ACTOR = {"account_id": "bench", "role": "county_admin", "scope_center_id": None}
 
 
 class Backend:
@@ -53,3 +57,18 @@ class BareEdge:
     @http("GET", PATH)
     def get_center(self, request, center_id):
         return 200, JSON_HEADERS, json.dumps(small_center(center_id), ensure_ascii=False)
+
+
+class CentersEdge:
+    name = "bench_centers_edge"
+
+    centers = ServiceRpc("centers")
+
+    @http("GET", PATH + "/subtree")
+    def subtree(self, request, center_id):
+        return 200, JSON_HEADERS, json.dumps(self.centers.get_subtree(center_id), ensure_ascii=False)
+
+    @http("POST", PATH + "/venues")
+    def add_venue(self, request, center_id):
+        venue = self.centers.add_venue(center_id, json.loads(request.get_data()), BENCH_ACTOR)
+        return 201, JSON_HEADERS, json.dumps(venue, ensure_ascii=False)

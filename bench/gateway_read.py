@@ -6,7 +6,9 @@
 Starts, each as its own process and on a RabbitMQ vhost of its own (deleted afterwards):
 - the real system (centers, identity, gateway, demo data) through the launcher's `System`;
 - `bench.baselines`: a backend with one `@rpc` method, an `@http` edge calling it once per
-  request, and a bare `@http` edge answering by itself;
+  request, a bare `@http` edge answering by itself, and `CentersEdge` (`nameko-centers`): the
+  gateway's RPC-backed routes on a plain nameko `@http` edge, making the same calls to the
+  real centers service;
 - `bench.asgi_baselines` on uvicorn (uvloop, httptools): an ASGI edge calling the same
   backend once per request with gateway/rpc_client.py, and a bare ASGI edge.
 
@@ -15,8 +17,10 @@ Then, every point being `--warmup` seconds of load followed by `--duration` seco
 1. the four floors (`GET` of one center, with the gateway's Authorization header, which they
    ignore) and the gateway's read-model route `GET /api/v1/centers/{id}` (no RPC), at every
    `--concurrency` (default 16 and 64);
-2. an RPC-backed read, the list page `GET /api/v1/centers?level=station&page_size=20`
-   (the centers service answers it over RPC), at `--rpc-concurrency` (default 16);
+2. at `--rpc-concurrency` (default 16): the list page
+   `GET /api/v1/centers?level=station&page_size=20`, served from the read model too, and an
+   RPC-backed read, `GET /api/v1/centers/{id}/subtree`, on the gateway and on
+   `nameko-centers`;
 3. a second `python -m gateway` process, with the environment the launcher gives the first
    (`System._service_env`) but its own METRICS_PORT, sharing the first one's address
    (SO_REUSEPORT); once its /readyz answers, the read-model route and the list page again
@@ -24,17 +28,18 @@ Then, every point being `--warmup` seconds of load followed by `--duration` seco
    `wenming_http_requests_total`); then it is stopped;
 4. a write, `POST /api/v1/centers/{id}/venues` with a fixed JSON body and the admin token,
    without an Idempotency-Key, so that every request creates a venue (names need not be
-   unique), at `--rpc-concurrency`, on the one gateway process. It comes last because the
-   venue.added events it makes, which no queue is bound for, keep the centers' outbox relay
-   busy for a while afterwards (each is offered on several sweeps): anything measured after
-   it would pay for that.
+   unique), at `--rpc-concurrency`, on `nameko-centers` and then on the one gateway process.
+   Writes come last because the venue.added events they make, which no queue is bound for,
+   keep the centers' outbox relay busy for a while afterwards: what is measured later pays
+   for that (the gateway, measured second, does).
 
-The defaults (6 s + 2 s per point, 14 points) keep the whole run around three minutes on a
+The defaults (6 s + 2 s per point, 18 points) keep the whole run around four minutes on a
 2-core machine. Printed: every point (req/s, p50, p99, errors); per workload the gateway's
 ratio to each floor at the same concurrency; the issue's targets beside them (PASS/BELOW,
-figures, never assertions): read-model route ≥ 0.6× the bare ASGI route and ≥ 3× the bare
-nameko `@http` route, list page and write ≥ 2× the nameko `@http` → RPC route; one process
-against two. Results also go to bench/results/ as JSON. Only 127.0.0.1 is targeted;
+figures, never assertions): read-model route and list page ≥ 0.6× the bare ASGI route and
+≥ 3× the bare nameko `@http` route; subtree and write ≥ 2× `nameko-centers` (the same
+calls through a plain nameko `@http` → RPC edge) and, as before, ≥ 2× the trivial nameko
+`@http` → RPC route; one process against two. Results also go to bench/results/ as JSON. Only 127.0.0.1 is targeted;
 everything started is stopped by PID. Not a test: the load generator shares the machine's
 cores with the services, so figures are relative.
 """
@@ -66,19 +71,22 @@ BASELINES = {  # target name -> nameko service class; the backend serves RPC onl
     "bench_backend": "bench.baselines:Backend",
     "rpc-baseline": "bench.baselines:RpcEdge",
     "bare-baseline": "bench.baselines:BareEdge",
+    "nameko-centers": "bench.baselines:CentersEdge",
 }
 ASGI_BASELINES = {  # target name -> ASGI app, each on its own uvicorn
     "rpc-asgi": "bench.asgi_baselines:rpc_edge",
     "bare-asgi": "bench.asgi_baselines:bare_edge",
 }
 FLOORS = ("rpc-baseline", "rpc-asgi", "bare-baseline", "bare-asgi")  # what the gateway's figures are divided by
-READ_MODEL, LIST, WRITE = "read-model", "list", "write"
+READ_MODEL, LIST, SUBTREE, WRITE = "read-model", "list", "subtree", "write"
+SAME_BACKEND = "nameko-centers"  # the nameko @http edge making the gateway's own RPC calls
 LIST_QUERY = "?level=station&page_size=20"
 VENUE = {"name": "压测场所", "kind": "other"}  # the body of every write
 TARGETS = {  # the issue's: workload -> (floor, the least gateway/floor ratio), printed, never asserted
     READ_MODEL: (("bare-asgi", 0.6), ("bare-baseline", 3.0)),
-    LIST: (("rpc-baseline", 2.0),),
-    WRITE: (("rpc-baseline", 2.0),),
+    LIST: (("bare-asgi", 0.6), ("bare-baseline", 3.0)),
+    SUBTREE: ((SAME_BACKEND, 2.0), ("rpc-baseline", 2.0)),
+    WRITE: ((SAME_BACKEND, 2.0), ("rpc-baseline", 2.0)),
 }
 READY_TIMEOUT = 60
 
@@ -149,6 +157,15 @@ def start_second_gateway(system):
         raise
     say(f"Started a second gateway (pid {process.pid}) on {env['WEB_SERVER_ADDRESS']}, metrics {metrics_url}.")
     return process, metrics_url
+
+
+def edges(system, urls):
+    """Base URL of each edge that makes the gateway's RPC calls: the gateway and its nameko twin."""
+    return {"gateway": system.gateway_url, SAME_BACKEND: urls[SAME_BACKEND]}
+
+
+def venue_post(url, headers):
+    return Request(url, {**headers, "Content-Type": "application/json"}, "POST", json.dumps(VENUE).encode())
 
 
 def wait_for_200(request, processes):
@@ -328,7 +345,8 @@ def summary(bench, workloads, shares):
     for workload, concurrency in workloads:
         rps = bench.rps(workload, "gateway", concurrency)
         for floor, least in TARGETS[workload]:
-            value = ratio(rps, bench.rps("floor", floor, concurrency))
+            # the same-backend edge was measured on this very workload; the floors once for all
+            value = ratio(rps, bench.rps(workload, floor, concurrency) or bench.rps("floor", floor, concurrency))
             verdict = "PASS" if value is not None and value >= least else "BELOW"
             figures["targets"].append(
                 {"workload": workload, "concurrency": concurrency, "floor": floor, "least": least, "ratio": value}
@@ -374,7 +392,7 @@ def main():
 
     data_dir = Path(tempfile.mkdtemp(prefix="wenming-bench-"))
     workloads = [(READ_MODEL, c) for c in read_levels] + [(LIST, c) for c in rpc_levels]
-    workloads += [(WRITE, c) for c in rpc_levels]
+    workloads += [(SUBTREE, c) for c in rpc_levels] + [(WRITE, c) for c in rpc_levels]
     shares = {}
     with private_vhost("wenming-bench") as amqp_uri:
         system = System(
@@ -399,29 +417,28 @@ def main():
             path = f"/api/v1/centers/{institutes[0]['id']}"
             read = Request(system.gateway_url + path, headers)
             listing = Request(api + LIST_QUERY, headers)
-            write = Request(
-                system.gateway_url + path + "/venues",
-                {**headers, "Content-Type": "application/json"},
-                "POST",
-                json.dumps(VENUE, ensure_ascii=False).encode(),
-            )
             urls = start_baselines(amqp_uri, system.log_dir, processes)
+            subtree = {edge: Request(base + path + "/subtree", headers) for edge, base in edges(system, urls).items()}
+            write = {edge: venue_post(base + path + "/venues", headers) for edge, base in edges(system, urls).items()}
             floors = {name: Request(urls[name] + path, headers) for name in FLOORS}
-            for request in (read, listing, *floors.values()):
+            for request in (read, listing, *subtree.values(), *floors.values()):
                 wait_for_200(request, processes)
-            say(f"gateway: {read.url}, {listing.url}, POST {write.url}; floors: GET {path}")
+            say(f"gateway: {read.url}, {listing.url}, {subtree['gateway'].url}, POST {write['gateway'].url}")
+            say(f"floors: GET {path}; {SAME_BACKEND}: the subtree and the POST, calling centers as the gateway does")
 
             say("Read-model route and floors:")
             for concurrency in read_levels:
                 bench.point(READ_MODEL, "gateway", read, concurrency)
                 for name, request in floors.items():
                     bench.point("floor", name, request, concurrency)
-            say("RPC-backed read (list page):")
             for concurrency in sorted(set(rpc_levels) - set(read_levels)):  # floors at these levels too
                 for name, request in floors.items():
                     bench.point("floor", name, request, concurrency)
+            say("List page (read model) and an RPC-backed read (a subtree), against the same call on nameko @http:")
             for concurrency in rpc_levels:
                 bench.point(LIST, "gateway", listing, concurrency)
+                for edge, request in subtree.items():
+                    bench.point(SUBTREE, edge, request, concurrency)
 
             say("Two gateway processes on one address:")
             second, second_metrics = start_second_gateway(system)
@@ -440,9 +457,10 @@ def main():
             stop_process("gateway-2", processes.pop("gateway-2"), say)
             say("Stopped the second gateway.")
 
-            say("Write (POST of a venue, one gateway process):")
+            say("Write (POST of a venue, one gateway process), the nameko edge first (the later pays for the backlog):")
             for concurrency in rpc_levels:
-                bench.point(WRITE, "gateway", write, concurrency)
+                for edge in (SAME_BACKEND, "gateway"):
+                    bench.point(WRITE, edge, write[edge], concurrency)
         finally:
             for name, process in processes.items():
                 stop_process(name, process, say)
