@@ -372,6 +372,10 @@ class DatabaseAccess:
             return outcome
 
     def read(self):
+        if self._command_uow is not None:
+            # inside a command the read sees its transaction, and waits for no second
+            # connection (SQLite has one: asking for it here waited for ever)
+            return _joined_session(self._command_uow)
         return self._store.read()
 
 
@@ -379,6 +383,11 @@ class DatabaseAccess:
 def _joined(uow):
     """The enclosing unit of work, which commits or rolls back for both."""
     yield uow
+
+
+@contextmanager
+def _joined_session(uow):
+    yield uow.session
 
 
 class Database(DependencyProvider):

@@ -34,6 +34,16 @@ class NotesService:
     @command
     def add(self, text):
         """A note and its event; a text starting with "refuse" is refused after the insert."""
+        return self._insert(text)
+
+    @command
+    def add_once(self, text):
+        """`add`, unless a note with this text exists (a read before the write)."""
+        with self.db.read() as session:
+            existing = session.execute(sa.select(notes.c.id).where(notes.c.text == text)).scalar()
+        return existing if existing is not None else self._insert(text)
+
+    def _insert(self, text):
         with self.db.unit_of_work() as uow:
             note_id = uow.session.execute(notes.insert().values(text=text)).inserted_primary_key[0]
             uow.emit("note.added", subject=str(note_id), data={"id": note_id, "text": text})

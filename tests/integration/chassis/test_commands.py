@@ -34,6 +34,17 @@ def test_a_retried_command_is_done_once_and_answered_alike(notes_service):
         assert client.texts() == ["你好", "你好"]
 
 
+def test_a_command_may_read_before_it_writes(notes_service):
+    """The read joins the command's transaction: on SQLite, with its one connection, asking
+    for a second one waited until the pool gave up (30 s, then a 500)."""
+    with keyed("read-then-write") as client:
+        first = client.add_once("读后写")
+    with keyed("read-then-write-again") as client:
+        assert client.add_once("读后写") == first
+    with notes() as client:
+        assert client.texts() == ["读后写"]
+
+
 def test_a_key_used_for_another_request_is_refused(notes_service):
     with keyed("k1") as client:
         client.add("一")
