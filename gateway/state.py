@@ -1,7 +1,7 @@
 """What one gateway process keeps, all of it rebuilt from the services at start: the RPC
-client, the identity service's public keys (in the token verifier) and the centers read
-model with its feed. Nothing here is the only copy of anything, so a replica can be
-started, stopped or added at any time."""
+client, the identity service's public keys (in the token verifier), the accounts model every
+token is checked against and the centers read model, each model with its feed. Nothing here
+is the only copy of anything, so a replica can be started, stopped or added at any time."""
 
 import asyncio
 import json
@@ -11,8 +11,10 @@ import aio_pika
 
 from services.centers.contract import SERVICE as CENTERS
 from services.chassis.errors import ServiceUnavailable
+from services.identity.contract import ACCOUNT_CHANGED, TOKEN_REVOKED
 from services.identity.contract import SERVICE as IDENTITY
 
+from .accounts_model import AccountModel
 from .read_model import CenterReadModel
 from .rpc_client import RpcClient
 from .tokens import TokenVerifier
@@ -27,7 +29,8 @@ class GatewayState:
     def __init__(self, amqp_uri, rpc_timeout=5.0):
         self.amqp_uri = amqp_uri
         self.rpc = RpcClient(amqp_uri, timeout=rpc_timeout, name="gateway")
-        self.tokens = TokenVerifier()
+        self.accounts = AccountModel()
+        self.tokens = TokenVerifier(accounts=self.accounts)
         self.read_model = CenterReadModel()
         self._tasks = []
         self._events_connection = None
@@ -35,8 +38,10 @@ class GatewayState:
     async def start(self):
         await self.rpc.start()
         await self._follow_center_events()
+        await self._follow_identity_events()  # bound before the snapshot, so no change falls between
         self._tasks = [
             asyncio.create_task(self._every(RETRY_SECONDS, self._refresh_keys), name="public keys"),
+            asyncio.create_task(self._every(RETRY_SECONDS, self._resync_accounts), name="accounts snapshot"),
             asyncio.create_task(self._every(RETRY_SECONDS, self._resync_centers), name="centers snapshot"),
         ]
 
@@ -60,6 +65,8 @@ class GatewayState:
             problems["broker"] = "not connected"
         if not self.tokens.ready:
             problems["public_keys"] = "the identity service's public keys have not been fetched yet"
+        if not self.accounts.ready:
+            problems["accounts"] = "the identity service's accounts have not been loaded yet"
         return problems
 
     async def _every(self, seconds, step):
@@ -87,6 +94,47 @@ class GatewayState:
             items += page["items"]
             after_id = page["next_after_id"]
         self.read_model.load(items)
+
+    async def _resync_accounts(self):
+        """Load every account's state and the revoked tokens soon after start, then every
+        RESYNC_SECONDS of the model, which heals anything a missed event left stale."""
+        if not self.accounts.resync_due():
+            self.accounts.prune()
+            return
+        started_at = self.accounts.now()
+        identity, accounts, after_id = self.rpc.proxy(IDENTITY), [], 0
+        while after_id is not None:
+            page = await identity.accounts_snapshot(after_id)
+            accounts += page["items"]
+            after_id = page["next_after_id"]
+        revoked, after_jti = [], ""
+        while after_jti is not None:
+            page = await identity.revoked_tokens(after_jti)
+            revoked += page["items"]
+            after_jti = page["next_after_jti"]
+        self.accounts.load(accounts, revoked, started_at)
+
+    async def _follow_identity_events(self):
+        """`account.changed` and `token.revoked`, on a queue of this replica's own (every
+        replica gets every event), so that a deactivation, a role change or a logout is
+        refused by every replica within the event's delivery, normally milliseconds."""
+        channel = await self._events_connection.channel()
+        exchange = await channel.declare_exchange(f"{IDENTITY}.events", aio_pika.ExchangeType.TOPIC, durable=True)
+        queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+        for routing_key in (ACCOUNT_CHANGED, TOKEN_REVOKED):
+            await queue.bind(exchange, routing_key=routing_key)
+        await queue.consume(self._on_identity_event, no_ack=True)
+
+    async def _on_identity_event(self, message):
+        try:
+            event = json.loads(message.body)
+            data = event["data"]
+            if event["type"] == ACCOUNT_CHANGED:
+                self.accounts.apply_event(data)
+            elif event["type"] == TOKEN_REVOKED:
+                self.accounts.revoke(str(data["jti"]), int(data["expires_at"]))
+        except (ValueError, KeyError, TypeError):
+            log.warning("ignored an identity event that is not a CloudEvent it knows: %r", message.body[:200])
 
     async def _follow_center_events(self):
         """Every replica gets every `center.*` event on a queue of its own (a broadcast), so

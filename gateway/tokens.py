@@ -1,7 +1,12 @@
 """Verifying access tokens with the identity service's public keys (Ed25519, by `kid`), and
 a bounded cache of verified tokens, so that the read path pays for a dict lookup instead of
 a signature check on every request. The gateway holds no signing key: a token minted with
-any key the identity service did not publish is refused."""
+any key the identity service did not publish is refused.
+
+With an account model (gateway/accounts_model.py), every use of a token, cached or not, is
+also checked against what the gateway knows of its account: still active, still the role
+and scope of the token (`ver`, the account's version when the token was issued), and the
+token not revoked (`jti`). Such a verifier requires both claims."""
 
 import math
 import time
@@ -18,10 +23,11 @@ from .problems import unauthorized
 
 
 class TokenVerifier:
-    def __init__(self, cache_size=10_000, clock=time.time):
+    def __init__(self, cache_size=10_000, clock=time.time, accounts=None):
         self._keys = {}  # kid -> Ed25519 public key
         self._jwks = None  # as last published
-        self._cache = OrderedDict()  # token -> (Actor, exp)
+        self._cache = OrderedDict()  # token -> (Actor, exp, ver, jti)
+        self.accounts = accounts  # an AccountModel, or None: signature and claims only
         self._cache_size = cache_size
         self._clock = clock
         self._keys_fetched_at = None
@@ -48,17 +54,36 @@ class TokenVerifier:
         cached = self._cache.get(token)
         now = self._clock()
         if cached is not None:
-            actor, exp = cached
-            if now < exp:
-                self._cache.move_to_end(token)
-                return actor
-            del self._cache[token]
-            raise unauthorized("auth.token_expired", "令牌已过期，请重新登录")
-        actor, exp = self._decode(token)
-        self._cache[token] = (actor, exp)
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+            actor, exp, version, jti = cached
+            if now >= exp:
+                del self._cache[token]
+                raise unauthorized("auth.token_expired", "令牌已过期，请重新登录")
+            self._cache.move_to_end(token)
+        else:
+            actor, exp, version, jti = self._decode(token)
+            self._cache[token] = (actor, exp, version, jti)
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        if self.accounts is not None:
+            self.accounts.check(actor.account_id, actor.role, actor.scope_center_id, version, jti)
         return actor
+
+    def issued(self, token):
+        """The account state a token the identity service just issued stands for (it was
+        active, with the token's role and scope, at the token's version), so that the replica
+        that served the login knows the account before its event arrives; None if the token
+        does not verify."""
+        try:
+            actor, _, version, _ = self._decode(token)
+        except Exception:  # not ours to judge here: the token is refused when used
+            return None
+        return {
+            "id": actor.account_id,
+            "version": version,
+            "active": True,
+            "role": actor.role,
+            "scope_center_id": actor.scope_center_id,
+        }
 
     def _decode(self, token):
         if not self._keys:
@@ -80,9 +105,10 @@ class TokenVerifier:
             raise unauthorized("auth.token_expired", "令牌已过期，请重新登录") from None
         except jwt.InvalidTokenError:
             raise unauthorized("auth.token_invalid", "令牌无效") from None
-        if not _well_typed(claims):
+        if not _well_typed(claims) or (self.accounts is not None and not _traceable(claims)):
             raise unauthorized("auth.token_invalid", "令牌无效")
-        return Actor(claims["sub"], claims["role"], claims.get("scope")), claims["exp"]
+        actor = Actor(claims["sub"], claims["role"], claims.get("scope"))
+        return actor, claims["exp"], claims.get("ver"), claims.get("jti")
 
 
 def _well_typed(claims):
@@ -98,6 +124,13 @@ def _well_typed(claims):
         and claims["role"] in ROLES
         and (scope is None or (_is_number(scope) and type(scope) is int and 1 <= scope <= MAX_ID))
     )
+
+
+def _traceable(claims):
+    """The claims that tie a token to its account's state (`ver`) and name it for a logout
+    (`jti`) are there, with their types."""
+    version, jti = claims.get("ver"), claims.get("jti")
+    return type(version) is int and 1 <= version <= 2**31 - 1 and isinstance(jti, str) and 0 < len(jti) <= 64
 
 
 def _is_number(value):

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from marshmallow import ValidationError, fields, validate
 
 from services.chassis.actors import ROLES
-from services.chassis.schemas import StrictSchema, Text, described, id_field, length, one_of
+from services.chassis.schemas import PartialSchema, StrictSchema, Text, described, id_field, length, one_of
 
 SERVICE = "identity"  # the nameko service name: RPC routing keys `identity.<method>`
 
@@ -93,6 +93,48 @@ class AccountSchema(StrictSchema):
     display_name = fields.String()
     active = fields.Boolean()
     created_at = fields.DateTime()
+    version = fields.Integer(
+        **described("Grows by one with every change of role, scope or active; tokens issued before are refused.")
+    )
+
+
+REASON = length(1, 200)
+
+
+class DeactivationSchema(StrictSchema):
+    reason = Text(required=True, validate=REASON, **described("Why (kept in the account's audit)."))
+
+
+class ReactivationSchema(StrictSchema):
+    reason = Text(load_default=None, allow_none=True, validate=REASON, **described("Why (kept in the audit)."))
+
+
+class AccountChangeSchema(PartialSchema):
+    """A change of role and/or scope; tokens issued before it are refused from then on."""
+
+    role = fields.String(validate=one_of(ROLES))
+    scope_center_id = id_field(
+        "The center whose subtree the account works in (null: none); required for center_admin.", allow_none=True
+    )
+    reason = Text(allow_none=True, validate=REASON, **described("Why (kept in the audit)."))
+
+
+AUDIT_ACTIONS = ("created", "deactivated", "reactivated", "changed", "logged_out")
+
+
+class AuditEntrySchema(StrictSchema):
+    id = fields.Integer()
+    account_id = fields.String(**described("The account changed."))
+    action = fields.String(**described(", ".join(AUDIT_ACTIONS)))
+    actor_account_id = fields.String(**described("Who changed it."))
+    actor_role = fields.String()
+    reason = fields.String(allow_none=True)
+    changes = fields.Dict(
+        keys=fields.String(),
+        **described("Each changed field as `[before, after]`: `role`, `scope_center_id`, `active`."),
+    )
+    version = fields.Integer(**described("The account's version after the change."))
+    at = fields.DateTime()
 
 
 class PublicKeySchema(StrictSchema):
@@ -108,3 +150,53 @@ def public_key_from_jwk(data):
     """A verification key from what `public_keys()` returns."""
     padded = data["x"] + "=" * (-len(data["x"]) % 4)
     return Ed25519PublicKey.from_public_bytes(base64.urlsafe_b64decode(padded))
+
+
+# -- events (identity.events; docs/events.md) ----------------------------------------------
+
+ACCOUNT_CHANGED = "account.changed"
+TOKEN_REVOKED = "token.revoked"
+
+_ACCOUNT_ID = {"type": "string", "pattern": "^[0-9]{1,19}$"}
+_NULLABLE_ID = {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "null"}]}
+
+EVENT_SCHEMAS = {
+    ACCOUNT_CHANGED: {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "description": "An account was created, deactivated, reactivated or given another role or scope; data is "
+        "what a token check needs of it.",
+        "type": "object",
+        "properties": {
+            "id": _ACCOUNT_ID,
+            "version": {"type": "integer", "minimum": 1},
+            "active": {"type": "boolean"},
+            "role": {"enum": list(ROLES)},
+            "scope_center_id": _NULLABLE_ID,
+        },
+        "required": ["active", "id", "role", "scope_center_id", "version"],
+        "additionalProperties": True,
+    },
+    TOKEN_REVOKED: {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "description": "A token was revoked (a logout): refuse it until it expires.",
+        "type": "object",
+        "properties": {
+            "jti": {"type": "string", "minLength": 1, "maxLength": 64},
+            "account_id": _ACCOUNT_ID,
+            "expires_at": {"type": "integer", "minimum": 0},
+        },
+        "required": ["account_id", "expires_at", "jti"],
+        "additionalProperties": True,
+    },
+}
+
+
+def account_state(account_id, version, active, role, scope_center_id):
+    """What the gateway keeps of an account (the `account.changed` data, a snapshot item)."""
+    return {
+        "id": str(account_id),
+        "version": int(version),
+        "active": bool(active),
+        "role": role,
+        "scope_center_id": scope_center_id,
+    }

@@ -1,4 +1,4 @@
-"""Who may create whom, and what a password must be, in plain Python."""
+"""Who may create and change whom, and what a password must be, in plain Python."""
 
 import unicodedata
 
@@ -33,6 +33,31 @@ def check_may_create(creator, role, scope_center_id, within):
         raise PermissionDenied("account.role_forbidden", "无权创建该角色的账号")
     if scope_center_id is not None and not within:
         raise PermissionDenied("account.scope_forbidden", "所指定的中心不在您的管辖范围内")
+
+
+def check_may_manage(actor, account_id, role, scope_center_id, within):
+    """Whether `actor` may deactivate, reactivate, change or read the audit of the account
+    `account_id` (now `role`, scoped at `scope_center_id`): a county admin manages every
+    account; a center admin only non-county accounts scoped inside its subtree (`within`:
+    whether `scope_center_id` lies there, as the centers service answered; None without a
+    scope); nobody else any."""
+    if actor.role == COUNTY_ADMIN:
+        return
+    if actor.role != CENTER_ADMIN:
+        raise PermissionDenied("account.role_forbidden", "无权管理账号")
+    if role == COUNTY_ADMIN or scope_center_id is None or not within:
+        raise PermissionDenied("account.scope_forbidden", "该账号不在您的管辖范围内")
+
+
+def check_not_self(actor, account_id):
+    """Nobody deactivates, or changes the role or scope of, the account it acts with."""
+    if str(account_id) == actor.account_id:
+        raise PermissionDenied("account.self_forbidden", "不能停用或更改自己的账号")
+
+
+def changes_of(account, wanted):
+    """{field: [before, after]} for each field of `wanted` that differs on `account`."""
+    return {name: [getattr(account, name), value] for name, value in wanted.items() if getattr(account, name) != value}
 
 
 def scope_root(creator, scope_center_id):

@@ -10,6 +10,7 @@ derives the same id from the same key. Rotation: docs/identity-rpc.md.
 import base64
 import hashlib
 import re
+import uuid
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -67,8 +68,10 @@ class SigningKeys:
         return [jwk(key) for key in self.public_keys]
 
 
-def issue_token(keys, account_id, role, scope_center_id, ttl_seconds, now):
-    """A signed access token (`now`: epoch seconds) with the key id in its header."""
+def issue_token(keys, account_id, role, scope_center_id, ttl_seconds, now, version=1, jti=None):
+    """A signed access token (`now`: epoch seconds) with the key id in its header; `version`
+    is the account's (`ver`: a token older than its account is refused), `jti` its own id
+    (a logout revokes it), a fresh one unless given."""
     claims = {
         "iss": TOKEN_ISSUER,
         "aud": TOKEN_AUDIENCE,
@@ -77,5 +80,30 @@ def issue_token(keys, account_id, role, scope_center_id, ttl_seconds, now):
         "sub": str(account_id),
         "role": role,
         "scope": scope_center_id,
+        "ver": version,
+        "jti": jti or uuid.uuid4().hex,
     }
     return jwt.encode(claims, keys.private_key, algorithm=TOKEN_ALGORITHM, headers={"kid": keys.kid})
+
+
+def read_token(keys, token):
+    """The claims of a token these keys signed (expired or not), or None when they did not
+    sign it or it is malformed."""
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+        key = next((k for k in keys.public_keys if key_id(k) == kid), None)
+        if key is None:
+            return None
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=[TOKEN_ALGORITHM],
+            audience=TOKEN_AUDIENCE,
+            issuer=TOKEN_ISSUER,
+            options={"require": ["exp", "sub", "jti"], "verify_exp": False},
+        )
+    except jwt.InvalidTokenError:
+        return None
+    if not isinstance(claims["jti"], str) or not 0 < len(claims["jti"]) <= 64 or not isinstance(claims["exp"], int):
+        return None
+    return claims

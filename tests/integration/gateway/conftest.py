@@ -2,6 +2,7 @@
 service (which publishes the keys tokens are verified with) and, for most tests, the centers
 service, both in-process."""
 
+import re
 import time
 
 import pytest
@@ -9,8 +10,12 @@ import requests
 
 from services.centers import migrate as centers_migrate
 from services.centers.service import CentersService
+from services.chassis.clock import utcnow
+from services.chassis.db import Store
 from services.identity import migrate as identity_migrate
+from services.identity.contract import ACCOUNT_CHANGED, account_state
 from services.identity.keys import SigningKeys, issue_token, new_private_pem
+from services.identity.models import Account, Base
 from services.identity.service import IdentityService
 from tests.support.net import free_port
 from tests.support.processes import log_tail, start_module, stop
@@ -37,7 +42,7 @@ class WebSession(requests.Session):
 @pytest.fixture
 def web_config(nameko_config):
     """The gateway's HTTP port; the in-process services' config."""
-    nameko_config.update({"IDENTITY_SIGNING_KEY": SIGNING_KEY, "RPC_TIMEOUT": 2})
+    nameko_config.update({"IDENTITY_SIGNING_KEY": SIGNING_KEY, "RPC_TIMEOUT": 2, "OUTBOX_POLL_SECONDS": 0.1})
     return free_port()
 
 
@@ -60,29 +65,31 @@ def identity_service(start_service, identity_db, web_config):
 
 @pytest.fixture
 def start_gateway(identity_service, web_config, gateway_metrics_port, amqp_uri, tmp_path):
-    """Starts `python -m gateway` and waits until it is ready (it holds the public keys)."""
+    """Starts `python -m gateway` and waits until it is ready (it holds the public keys and
+    the accounts). `start(web_port=…, metrics_port=…)` starts a replica on ports of its own."""
     processes = []
-    log_path = tmp_path / "gateway.log"
-    env = {
-        "AMQP_URI": amqp_uri,
-        "WEB_SERVER_ADDRESS": f"127.0.0.1:{web_config}",
-        "METRICS_HOST": "127.0.0.1",
-        "METRICS_PORT": str(gateway_metrics_port),
-        "RPC_TIMEOUT": "2",
-        "HEADERS_TIMEOUT_SECONDS": "1",
-    }
 
-    def ready(process):
+    def ready(process, metrics_port, log_path):
         assert process.poll() is None, f"the gateway exited:\n{log_tail(log_path)}"
         try:
-            return requests.get(f"http://127.0.0.1:{gateway_metrics_port}/readyz", timeout=2).status_code == 200
+            return requests.get(f"http://127.0.0.1:{metrics_port}/readyz", timeout=2).status_code == 200
         except requests.ConnectionError:
             return False
 
-    def start():
+    def start(web_port=None, metrics_port=None):
+        web_port, metrics_port = web_port or web_config, metrics_port or gateway_metrics_port
+        env = {
+            "AMQP_URI": amqp_uri,
+            "WEB_SERVER_ADDRESS": f"127.0.0.1:{web_port}",
+            "METRICS_HOST": "127.0.0.1",
+            "METRICS_PORT": str(metrics_port),
+            "RPC_TIMEOUT": "2",
+            "HEADERS_TIMEOUT_SECONDS": "1",
+        }
+        log_path = tmp_path / ("gateway.log" if web_port == web_config else f"gateway-{web_port}.log")
         process = start_module(["gateway"], env, log_path)
         processes.append(process)
-        wait_for(lambda: ready(process), timeout=30, what="the gateway to be ready")
+        wait_for(lambda: ready(process, metrics_port, log_path), timeout=30, what="the gateway to be ready")
         return process
 
     yield start
@@ -103,11 +110,70 @@ def web(web_config):
         yield session
 
 
+def add_account(store, username, role, scope=None, password_hash="!no-login"):
+    """An account row written straight into identity's database, with its `account.changed`
+    event in the outbox (identity's relay publishes it): gateways learn it as they would
+    from the service. Returns (id, version)."""
+    with store.unit_of_work() as uow:
+        account = Account(
+            username=username,
+            password_hash=password_hash,
+            role=role,
+            scope_center_id=scope,
+            display_name=username,
+            active=True,
+            created_at=utcnow(),
+            version=1,
+        )
+        uow.session.add(account)
+        uow.flush()
+        uow.emit(ACCOUNT_CHANGED, subject=str(account.id), data=account_state(account.id, 1, True, role, scope))
+        return account.id, account.version
+
+
+def known_to_the_gateway(web, token, timeout=10):
+    """Wait until the gateway (if one is running) accepts `token`: its account's event has
+    arrived. A gateway started later loads the account with its snapshot."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            response = web.get("/api/v1/me", token=token, timeout=2)
+        except requests.ConnectionError:
+            return  # no gateway yet
+        if response.status_code != 401 or time.monotonic() > deadline:
+            return
+        time.sleep(0.05)
+
+
 @pytest.fixture
-def tokens():
-    """Mints tokens with the identity service's key, for callers that need no account row."""
+def identity_store(identity_db):
+    store = Store(identity_db, Base.metadata, source="identity")
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def tokens(identity_service, identity_store, web):
+    """`tokens(label, role, scope=None)`: a token of a real account of that role and scope,
+    signed with the identity service's key. The account (one per label, role and scope) is
+    created on first use; the gateway refuses tokens of accounts it does not know."""
     keys = SigningKeys(SIGNING_KEY)
-    return lambda account_id, role, scope=None: issue_token(keys, account_id, role, scope, 3600, int(time.time()))
+    accounts = {}
+
+    def mint(label, role, scope=None):
+        if (label, role, scope) not in accounts:
+            username = re.sub(r"[^a-z0-9_.-]", "-", f"t{label}.{role}.{scope}".lower())[:64]
+            accounts[label, role, scope] = add_account(identity_store, username, role, scope)
+            fresh = True
+        else:
+            fresh = False
+        account_id, version = accounts[label, role, scope]
+        token = issue_token(keys, account_id, role, scope, 3600, int(time.time()), version=version)
+        if fresh:
+            known_to_the_gateway(web, token)
+        return token
+
+    return mint
 
 
 @pytest.fixture

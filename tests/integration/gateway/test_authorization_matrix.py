@@ -21,6 +21,8 @@ import pytest
 from gateway.openapi import openapi_path
 from gateway.routes import ROUTES
 
+from .conftest import add_account
+
 DOC = Path(__file__).parents[3] / "docs" / "authorization.md"
 CALLERS = ("anonymous", "resident", "volunteer", "team_leader", "center_admin", "county_admin")
 UNKNOWN = 999_999
@@ -40,6 +42,14 @@ def _writes(ok):
     }
 
 
+ACCOUNT_ROUTES = (
+    "PATCH /api/v1/accounts/{account_id}",
+    "POST /api/v1/accounts/{account_id}/deactivation",
+    "POST /api/v1/accounts/{account_id}/reactivation",
+    "GET /api/v1/accounts/{account_id}/audit",
+)
+
+
 MATRIX = {
     "POST /api/v1/auth/token": {"-": (200, 200, 200, 200, 200, 200)},
     "GET /api/v1/me": {"-": READ},
@@ -48,6 +58,8 @@ MATRIX = {
         "out": (401, 403, 403, 403, 403, 201),
         "unknown": (401, 403, 403, 403, 422, 422),
     },
+    "POST /api/v1/auth/logout": {"-": (401, 204, 204, 204, 204, 204)},
+    **{route: _writes(200) for route in ACCOUNT_ROUTES},
     "GET /api/v1/openapi.json": {"-": (200, 200, 200, 200, 200, 200)},
     "GET /api/v1/centers": {"-": READ},
     "POST /api/v1/centers": {
@@ -72,6 +84,8 @@ MATRIX = {
 # what the target of each route is (the doc's "target" column)
 TARGETS = {
     "POST /api/v1/accounts": "the new account's scope_center_id",
+    "PATCH /api/v1/accounts/{account_id}": "the account's scope_center_id (a volunteer, made team_leader)",
+    "POST /api/v1/accounts/{account_id}/deactivation": "the account's scope_center_id (a volunteer)",
     "POST /api/v1/centers": "parent_id",
     "POST /api/v1/centers/{center_id}/move": "the center moved (to a parent on the same side)",
 }
@@ -133,8 +147,10 @@ def test_the_matrix_agrees_with_the_route_declarations():
 class World:
     """The tree, the callers' tokens and fresh targets, made through the API by the county admin."""
 
-    def __init__(self, web, tokens):
+    def __init__(self, web, tokens, identity_store):
         self.web = web
+        self._mint = tokens
+        self._store = identity_store
         self.county = tokens("8001", "county_admin")
         self.ids = {}
         self._made = 0
@@ -157,6 +173,23 @@ class World:
             "center_admin": tokens("8005", "center_admin", self.ids["a"]),
             "county_admin": self.county,
         }
+        self._labels = {"resident": "8002", "volunteer": "8003", "team_leader": "8004", "center_admin": "8005"}
+
+    def fresh_token(self, caller):
+        """Another token of the caller's account (for a cell that revokes it)."""
+        if caller == "anonymous":
+            return None
+        if caller == "county_admin":
+            return self._mint("8001", "county_admin")
+        scope = self.ids["a"] if caller in ("team_leader", "center_admin") else None
+        return self._mint(self._labels[caller], caller, scope)
+
+    def target_account(self, target):
+        """A fresh volunteer account scoped on the target's side, or an unknown id."""
+        if target == "unknown":
+            return UNKNOWN
+        account_id, _ = add_account(self._store, self.unique("target."), "volunteer", self.station(target))
+        return account_id
 
     def unique(self, prefix):
         self._made += 1
@@ -233,6 +266,15 @@ def request_for(world, route, target, caller):
             "display_name": username,
         }
         return method, "/api/v1/accounts", body, token
+    if route == "POST /api/v1/auth/logout":
+        return method, "/api/v1/auth/logout", None, world.fresh_token(caller)
+    if route in ACCOUNT_ROUTES:
+        path = route.split()[1].format(account_id=world.target_account(target))
+        body = {
+            "PATCH": {"role": "team_leader"},
+            "GET": None,
+        }.get(method, {"reason": "矩阵测试"})
+        return method, path, body, token
     if route == "GET /api/v1/openapi.json":
         return method, "/api/v1/openapi.json", None, token
     if route == "GET /api/v1/centers":
@@ -265,9 +307,9 @@ def request_for(world, route, target, caller):
 
 
 @pytest.fixture
-def world(centers_service, start_gateway, web, tokens):
+def world(centers_service, start_gateway, web, tokens, identity_store):
     start_gateway()
-    return World(web, tokens)
+    return World(web, tokens, identity_store)
 
 
 @pytest.mark.parametrize("route", list(MATRIX))
