@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install run lint test test-unit test-faults bench deploy-files
 
-install: $(STAMP)
+install: $(STAMP) node_modules/.installed
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,12 @@ $(PY):
 # Reinstall only when the dependencies change.
 $(STAMP): $(PY) pyproject.toml requirements.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test]'
+	touch $@
+
+# Redocly CLI, which lints the OpenAPI document (tests/unit/gateway/test_openapi_lint.py):
+# exactly as package-lock.json pins it, reinstalled only when it changes.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 run: install

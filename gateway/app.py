@@ -22,7 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from services.chassis.context import REQUEST_ID
-from services.chassis.schemas import load
+from services.chassis.schemas import MAX_ID, load
 
 from . import idempotency, metrics, problems
 from .problems import SECURITY_HEADERS, Problem, bad_request, to_problem
@@ -115,11 +115,13 @@ def to_response(reply, request_id):
 
 def _endpoint(spec, state):
     declared = frozenset(spec.query.fields) if spec.query is not None else frozenset()
+    ids = tuple(name for converter, name in RULE_VARIABLE.findall(spec.path) if converter == "int")
 
     async def endpoint(request):
         started = perf_counter()
         request_id = request_id_from(request.headers.get("x-request-id"))
         try:
+            check_ids(request.path_params, ids)
             call = await prepare(spec, request, request_id, state.tokens)
             context = {REQUEST_ID: request_id, **idempotency.context(call, spec)}
             edge = Edge(spec, lambda service: state.rpc.proxy(service, context=context), state)
@@ -133,6 +135,14 @@ def _endpoint(spec, state):
 
     endpoint.__name__ = spec.name
     return endpoint
+
+
+def check_ids(path_params, ids):
+    """A path id is 1 … MAX_ID (a BIGINT), as OpenAPI says: outside it, a 422 naming it,
+    before any token check or RPC (the route's digits matched, so it is a number)."""
+    bad = {name: [f"必须是 1 到 {MAX_ID} 之间的整数。"] for name in ids if not 1 <= path_params[name] <= MAX_ID}
+    if bad:
+        raise Problem(422, "path.invalid", "路径中的编号有误", fields=bad)
 
 
 async def prepare(spec, request, request_id, tokens):

@@ -45,6 +45,8 @@ class RouteSpec:
     status: int = 200
     errors: tuple = ()  # statuses beyond those implied by auth, body, query and calls
     calls: tuple = ()  # the services the handler may call; each can make it answer 503
+    request_headers: tuple = ()  # headers the handler reads, by name (gateway.openapi.REQUEST_HEADERS)
+    response_headers: tuple = ()  # headers of its success answer, by name (gateway.openapi.RESPONSE_HEADERS)
 
     @property
     def name(self):

@@ -63,13 +63,21 @@ async def list_centers(edge, call):
     body=CenterCreateSchema(),
     response=CenterSchema(),
     status=201,
+    response_headers=("ETag", "Location"),
 )
 async def create_center(edge, call):
     center = await edge.rpc("centers").create_center(call.payload, call.principal.as_payload())
     return written(edge.read_model, center, status=201)
 
 
-@routes.route("GET", CENTER, auth=READ, summary="One center (served from the read model)", response=CenterSchema())
+@routes.route(
+    "GET",
+    CENTER,
+    auth=READ,
+    summary="One center (served from the read model)",
+    response=CenterSchema(),
+    response_headers=("ETag",),
+)
 async def get_center(edge, call, center_id):
     read_model = edge.read_model
     encoded = read_model.get_encoded(center_id)
@@ -87,6 +95,8 @@ async def get_center(edge, call, center_id):
     body=CenterUpdateSchema(),
     response=CenterSchema(),
     errors=(400, 409),
+    request_headers=("If-Match",),
+    response_headers=("ETag",),
 )
 async def update_center(edge, call, center_id):
     expected = expected_version(call.headers.get("If-Match"))
@@ -101,6 +111,7 @@ async def update_center(edge, call, center_id):
     summary="Move a center under a new parent",
     body=MoveSchema(),
     response=CenterSchema(),
+    response_headers=("ETag",),
 )
 async def move_center(edge, call, center_id):
     center = await edge.rpc("centers").move_center(center_id, call.payload, call.principal.as_payload())
@@ -114,6 +125,7 @@ async def move_center(edge, call, center_id):
     summary="Activate, suspend or close a center",
     body=StatusSchema(),
     response=CenterSchema(),
+    response_headers=("ETag",),
 )
 async def set_center_status(edge, call, center_id):
     center = await edge.rpc("centers").set_status(center_id, call.payload, call.principal.as_payload())
@@ -173,6 +185,7 @@ async def list_venues(edge, call, center_id):
     body=VenueCreateSchema(),
     response=VenueSchema(),
     status=201,
+    response_headers=("Location",),
 )
 async def add_venue(edge, call, center_id):
     venue = await edge.rpc("centers").add_venue(center_id, call.payload, call.principal.as_payload())

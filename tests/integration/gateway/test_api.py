@@ -447,7 +447,7 @@ def test_openapi_is_public_valid_and_complete(start_gateway, web):
     assert response.status_code == 200
     document = response.json()
     validate(document)
-    assert len([op for item in document["paths"].values() for op in item]) == 18
+    assert len([op for item in document["paths"].values() for op in item]) == 23
 
 
 def test_http_metrics_count_by_route_template_and_status(tree, web, callers, gateway_metrics_port):

@@ -214,6 +214,11 @@ EXPECTED_ROUTES = {
     ("POST", "/api/v1/auth/token"),
     ("GET", "/api/v1/me"),
     ("POST", "/api/v1/accounts"),
+    ("POST", "/api/v1/auth/logout"),
+    ("PATCH", "/api/v1/accounts/<int:account_id>"),
+    ("POST", "/api/v1/accounts/<int:account_id>/deactivation"),
+    ("POST", "/api/v1/accounts/<int:account_id>/reactivation"),
+    ("GET", "/api/v1/accounts/<int:account_id>/audit"),
     ("GET", "/api/v1/openapi.json"),
     ("GET", "/api/v1/centers"),
     ("POST", "/api/v1/centers"),
@@ -239,8 +244,9 @@ def test_every_route_is_declared_once_with_its_rule():
     assert isinstance(rules[("POST", "/api/v1/auth/token")], Public)
     assert isinstance(rules[("GET", "/api/v1/openapi.json")], Public)
     assert type(rules[("GET", "/api/v1/centers/<int:center_id>")]) is Authenticated
+    assert type(rules[("POST", "/api/v1/auth/logout")]) is Authenticated  # anyone signs its own token out
     for (method, path), rule in rules.items():
-        if method != "GET" and path != "/api/v1/auth/token":
+        if method != "GET" and path not in ("/api/v1/auth/token", "/api/v1/auth/logout"):
             assert isinstance(rule, Roles) and rule.roles == ("county_admin", "center_admin")
 
 
