@@ -159,6 +159,18 @@ def start_second_gateway(system):
     return process, metrics_url
 
 
+def bench_system(data_dir, amqp_uri):
+    """The whole system (the launcher's), on free ports and the given broker vhost."""
+    return System(
+        data_dir,
+        amqp_uri=amqp_uri,
+        http_ports={service.name: free_port() for service in SERVICES if service.http_port},
+        metrics_ports={service.name: free_port() for service in SERVICES},
+        broker_autostart=False,
+        say=say,
+    )
+
+
 def edges(system, urls):
     """Base URL of each edge that makes the gateway's RPC calls: the gateway and its nameko twin."""
     return {"gateway": system.gateway_url, SAME_BACKEND: urls[SAME_BACKEND]}
@@ -395,14 +407,7 @@ def main():
     workloads += [(SUBTREE, c) for c in rpc_levels] + [(WRITE, c) for c in rpc_levels]
     shares = {}
     with private_vhost("wenming-bench") as amqp_uri:
-        system = System(
-            data_dir,
-            amqp_uri=amqp_uri,
-            http_ports={service.name: free_port() for service in SERVICES if service.http_port},
-            metrics_ports={service.name: free_port() for service in SERVICES},
-            broker_autostart=False,
-            say=say,
-        )
+        system = bench_system(data_dir, amqp_uri)
         processes = {}
         try:
             system.start()

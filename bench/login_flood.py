@@ -36,11 +36,9 @@ from pathlib import Path
 
 import requests
 
-from bench.gateway_read import Request, run_python_load, say, wait_for_200
-from deploy.local.launcher import DEMO_PASSWORD, DEMO_USERNAME, System
-from services.registry import SERVICES
+from bench.gateway_read import Request, bench_system, run_python_load, say, wait_for_200
+from deploy.local.launcher import DEMO_PASSWORD, DEMO_USERNAME
 from tests.support.broker import private_vhost
-from tests.support.net import free_port
 
 TARGET_MEDIAN_SECONDS = 0.020
 LOGIN_PATH = "/api/v1/auth/token"
@@ -108,14 +106,7 @@ def main():
     data_dir = Path(tempfile.mkdtemp(prefix="wenming-bench-"))
     ok = False
     with private_vhost("wenming-bench") as amqp_uri:
-        system = System(
-            data_dir,
-            amqp_uri=amqp_uri,
-            http_ports={service.name: free_port() for service in SERVICES if service.http_port},
-            metrics_ports={service.name: free_port() for service in SERVICES},
-            broker_autostart=False,
-            say=say,
-        )
+        system = bench_system(data_dir, amqp_uri)
         flooder = None
         try:
             system.start()

@@ -14,27 +14,14 @@ import sqlalchemy as sa
 from kombu import Connection, Exchange, Queue
 from nameko.standalone.rpc import ServiceRpcClient
 
-from services.centers import migrate as centers_migrate
-from services.centers.service import CentersService
 from services.chassis import events
 from services.chassis.actors import Actor
-from services.chassis.db import Store
 from services.chassis.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from services.identity import migrate
-from services.identity.admin import create_admin
 from services.identity.contract import EVENT_SCHEMAS
-from services.identity.keys import new_private_pem
-from services.identity.models import Account, AccountAudit, Base, RevokedToken
-from services.identity.service import IdentityService
-from tests.support.actors import COUNTY
+from services.identity.models import Account, AccountAudit, RevokedToken
 
 PASSWORD = "a-long-password"
-
-
-@pytest.fixture
-def identity_db(database_url):
-    migrate.upgrade(database_url)
-    return database_url
 
 
 @pytest.fixture
@@ -58,32 +45,17 @@ def identity_events(amqp_uri):
 
 
 @pytest.fixture
-def world(start_service, nameko_config, identity_db, tmp_path):
-    """identity and centers (county → a → a1; county → b), root (county admin), an admin of a,
-    and accounts scoped at a1 and b."""
-    centers_db = f"sqlite:///{tmp_path / 'centers.db'}"
-    centers_migrate.upgrade(centers_db)
-    start_service(CentersService, centers_db)
-    nameko_config["IDENTITY_SIGNING_KEY"] = new_private_pem()
-    start_service(IdentityService, identity_db)
-    with ServiceRpcClient("centers", timeout=15) as centers:
-        county = centers.create_center({"code": "county", "name": "县中心", "level": "center"}, COUNTY)["id"]
-        a = centers.create_center({"code": "inst-a", "name": "甲所", "level": "institute", "parent_id": county}, COUNTY)
-        a1 = centers.create_center(
-            {"code": "st-a1", "name": "甲一站", "level": "station", "parent_id": a["id"]}, COUNTY
-        )
-        b = centers.create_center({"code": "inst-b", "name": "乙所", "level": "institute", "parent_id": county}, COUNTY)
-    store = Store(identity_db, Base.metadata, source="identity")
-    create_admin(store, "root", PASSWORD)
-    store.dispose()
+def world(network):
+    """identity and centers (see `network`), root (county admin), an admin of a, and accounts
+    scoped at a1 and b."""
     with ServiceRpcClient("identity", timeout=15) as identity:
         root_id = identity.issue_token({"username": "root", "password": PASSWORD}, "127.0.0.1")
         root = Actor(jwt.decode(root_id["access_token"], options={"verify_signature": False})["sub"], "county_admin")
         made = {}
         for name, role, scope in (
-            ("admin.a", "center_admin", a["id"]),
-            ("vol.a1", "volunteer", a1["id"]),
-            ("vol.b", "volunteer", b["id"]),
+            ("admin.a", "center_admin", network["a"]),
+            ("vol.a1", "volunteer", network["a1"]),
+            ("vol.b", "volunteer", network["b"]),
             ("vol.none", "volunteer", None),
         ):
             body = {
@@ -94,8 +66,8 @@ def world(start_service, nameko_config, identity_db, tmp_path):
                 "display_name": name,
             }
             made[name] = identity.create_account(body, root.as_payload())
-        admin_a = Actor(made["admin.a"]["id"], "center_admin", a["id"])
-        yield identity, {"root": root, "admin_a": admin_a, "accounts": made, "a": a["id"], "a1": a1["id"], "b": b["id"]}
+        admin_a = Actor(made["admin.a"]["id"], "center_admin", network["a"])
+        yield identity, {"root": root, "admin_a": admin_a, "accounts": made, **network}
 
 
 def claims(token):

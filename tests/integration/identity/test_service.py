@@ -8,46 +8,19 @@ import pytest
 import sqlalchemy as sa
 from nameko.standalone.rpc import ServiceRpcClient
 
-from services.centers import migrate as centers_migrate
-from services.centers.service import CentersService
-from services.chassis.db import Store
 from services.chassis.errors import Conflict, InvalidInput, NotAuthenticated, PermissionDenied, RateLimited
-from services.identity import migrate
-from services.identity.admin import create_admin
 from services.identity.contract import public_key_from_jwk
-from services.identity.keys import new_private_pem
-from services.identity.models import Account, Base
-from services.identity.service import IdentityService
+from services.identity.models import Account
 from tests.support.actors import COUNTY, center_admin
 
 PASSWORD = "a-long-password"
 
 
 @pytest.fixture
-def identity_db(database_url):
-    migrate.upgrade(database_url)
-    return database_url
-
-
-@pytest.fixture
-def services(start_service, nameko_config, identity_db, tmp_path):
-    """identity (with a signing key) and centers holding county → institute A → station A1."""
-    centers_db = f"sqlite:///{tmp_path / 'centers.db'}"
-    centers_migrate.upgrade(centers_db)
-    start_service(CentersService, centers_db)
-    nameko_config["IDENTITY_SIGNING_KEY"] = new_private_pem()
-    start_service(IdentityService, identity_db)
-    with ServiceRpcClient("centers", timeout=15) as centers:
-        county = centers.create_center({"code": "county", "name": "县中心", "level": "center"}, COUNTY)["id"]
-        a = centers.create_center({"code": "inst-a", "name": "甲所", "level": "institute", "parent_id": county}, COUNTY)
-        a1 = centers.create_center(
-            {"code": "st-a1", "name": "甲一站", "level": "station", "parent_id": a["id"]}, COUNTY
-        )
-    store = Store(identity_db, Base.metadata, source="identity")
-    create_admin(store, "root", PASSWORD)
-    store.dispose()
+def services(network):
+    """identity and centers (see `network`), with identity's client."""
     with ServiceRpcClient("identity", timeout=15) as identity:
-        yield identity, {"county": county, "a": a["id"], "a1": a1["id"]}
+        yield identity, network
 
 
 def account(username, role, scope=None):
