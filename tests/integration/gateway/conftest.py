@@ -98,6 +98,12 @@ def start_gateway(identity_service, web_config, gateway_metrics_port, amqp_uri, 
 
 
 @pytest.fixture
+def gateway(centers_service, start_gateway):
+    """One gateway process in front of identity and centers."""
+    return start_gateway()
+
+
+@pytest.fixture
 def centers_service(start_service, tmp_path):
     url = f"sqlite:///{tmp_path / 'centers.db'}"
     centers_migrate.upgrade(url)

@@ -33,11 +33,6 @@ def assert_problem(response, status, code=None, field=None):
 
 
 @pytest.fixture
-def gateway(centers_service, start_gateway):
-    return start_gateway()
-
-
-@pytest.fixture
 def tree(gateway, web, county_token):
     """county (center) → a (institute) → a1 (station); county → b (institute)."""
     ids = {}

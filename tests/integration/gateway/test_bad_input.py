@@ -44,11 +44,6 @@ def centers_service(start_service, database_url):
 
 
 @pytest.fixture
-def gateway(centers_service, start_gateway):
-    return start_gateway()
-
-
-@pytest.fixture
 def county(gateway, web, county_token):
     """A county center, its id."""
     response = web.post("/api/v1/centers", json=COUNTY_CENTER, token=county_token)

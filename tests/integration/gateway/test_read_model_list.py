@@ -18,11 +18,6 @@ NETWORK = [  # (key, level, parent key, platforms, status)
 
 
 @pytest.fixture
-def gateway(centers_service, start_gateway):
-    return start_gateway()
-
-
-@pytest.fixture
 def network(gateway, web, county_token):
     ids = {}
     for key, level, parent, platforms, status in NETWORK:

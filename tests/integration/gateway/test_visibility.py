@@ -26,11 +26,6 @@ CALLERS = {
 
 
 @pytest.fixture
-def gateway(centers_service, start_gateway):
-    return start_gateway()
-
-
-@pytest.fixture
 def tree(gateway, web, county_token):
     ids = {}
     for name, level, parent in (("county", "center", None), ("a", "institute", "county"), ("b", "institute", "county")):
