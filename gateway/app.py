@@ -149,7 +149,7 @@ async def prepare(spec, request, request_id, tokens):
     client = request.client
     call = Call(
         request.method,
-        request.url.path,
+        request.scope["path"],  # what request.url.path gives, without building a URL per request
         request.headers,
         client.host if client else "",
         request_id,
