@@ -82,8 +82,7 @@ class AccountModel:
             if started_at is None or self._event_times.get(gone, float("-inf")) < started_at:
                 del self._accounts[gone]
         self._event_times.clear()
-        now = self._wall_clock()
-        self._revoked = {jti: exp for jti, exp in self._revoked.items() if exp > now}
+        self.prune()
         for token in revoked:
             self.revoke(token["jti"], token["expires_at"])
         self.synced_at = self._clock()
@@ -111,5 +110,6 @@ class AccountModel:
             raise unauthorized("auth.token_stale", "账号的角色或管辖范围已变更，请重新登录")
 
     def prune(self):
+        """Forget revoked tokens that have expired anyway."""
         now = self._wall_clock()
         self._revoked = {jti: exp for jti, exp in self._revoked.items() if exp > now}
