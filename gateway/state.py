@@ -88,12 +88,7 @@ class GatewayState:
         missed event left stale; page by page, so one reply stays small."""
         if not self.read_model.resync_due():
             return
-        centers, items, after_id = self.rpc.proxy(CENTERS), [], 0
-        while after_id is not None:
-            page = await centers.snapshot(after_id)
-            items += page["items"]
-            after_id = page["next_after_id"]
-        self.read_model.load(items)
+        self.read_model.load(await all_pages(self.rpc.proxy(CENTERS).snapshot, 0, "next_after_id"))
 
     async def _resync_accounts(self):
         """Load every account's state and the revoked tokens soon after start, then every
@@ -102,28 +97,16 @@ class GatewayState:
             self.accounts.prune()
             return
         started_at = self.accounts.now()
-        identity, accounts, after_id = self.rpc.proxy(IDENTITY), [], 0
-        while after_id is not None:
-            page = await identity.accounts_snapshot(after_id)
-            accounts += page["items"]
-            after_id = page["next_after_id"]
-        revoked, after_jti = [], ""
-        while after_jti is not None:
-            page = await identity.revoked_tokens(after_jti)
-            revoked += page["items"]
-            after_jti = page["next_after_jti"]
+        identity = self.rpc.proxy(IDENTITY)
+        accounts = await all_pages(identity.accounts_snapshot, 0, "next_after_id")
+        revoked = await all_pages(identity.revoked_tokens, "", "next_after_jti")
         self.accounts.load(accounts, revoked, started_at)
 
     async def _follow_identity_events(self):
         """`account.changed` and `token.revoked`, on a queue of this replica's own (every
         replica gets every event), so that a deactivation, a role change or a logout is
         refused by every replica within the event's delivery, normally milliseconds."""
-        channel = await self._events_connection.channel()
-        exchange = await channel.declare_exchange(f"{IDENTITY}.events", aio_pika.ExchangeType.TOPIC, durable=True)
-        queue = await channel.declare_queue(exclusive=True, auto_delete=True)
-        for routing_key in (ACCOUNT_CHANGED, TOKEN_REVOKED):
-            await queue.bind(exchange, routing_key=routing_key)
-        await queue.consume(self._on_identity_event, no_ack=True)
+        await self._broadcast(IDENTITY, (ACCOUNT_CHANGED, TOKEN_REVOKED), self._on_identity_event)
 
     async def _on_identity_event(self, message):
         try:
@@ -141,14 +124,29 @@ class GatewayState:
         each keeps its read model current; the robust channel re-binds it after a broker
         restart, and the periodic resync heals what was missed meanwhile."""
         self._events_connection = await aio_pika.connect_robust(self.amqp_uri)
+        await self._broadcast(CENTERS, ("center.*",), self._on_center_event)
+
+    async def _broadcast(self, service, routing_keys, on_message):
+        """`service`'s events of `routing_keys` on an exclusive queue of this replica's own."""
         channel = await self._events_connection.channel()
-        exchange = await channel.declare_exchange(f"{CENTERS}.events", aio_pika.ExchangeType.TOPIC, durable=True)
+        exchange = await channel.declare_exchange(f"{service}.events", aio_pika.ExchangeType.TOPIC, durable=True)
         queue = await channel.declare_queue(exclusive=True, auto_delete=True)
-        await queue.bind(exchange, routing_key="center.*")
-        await queue.consume(self._on_center_event, no_ack=True)
+        for routing_key in routing_keys:
+            await queue.bind(exchange, routing_key=routing_key)
+        await queue.consume(on_message, no_ack=True)
 
     async def _on_center_event(self, message):
         try:
             self.read_model.apply(json.loads(message.body)["data"])
         except (ValueError, KeyError, TypeError):
             log.warning("ignored a center event that is not a CloudEvent with a center: %r", message.body[:200])
+
+
+async def all_pages(fetch, first, next_key):
+    """Every item of a paged snapshot: `fetch(after)` until its `next_key` is None."""
+    items, after = [], first
+    while after is not None:
+        page = await fetch(after)
+        items += page["items"]
+        after = page[next_key]
+    return items
