@@ -25,7 +25,7 @@ Then, every point being `--warmup` seconds of load followed by `--duration` seco
    (`System._service_env`) but its own METRICS_PORT, sharing the first one's address
    (SO_REUSEPORT); once its /readyz answers, the read-model route and the list page again
    at `--rpc-concurrency`, with the share of requests each process served (from their
-   `wenming_http_requests_total`); then it is stopped;
+   `wenming_http_request_duration_seconds_count`); then it is stopped;
 4. a write, `POST /api/v1/centers/{id}/venues` with a fixed JSON body and the admin token,
    without an Idempotency-Key, so that every request creates a venue (names need not be
    unique), at `--rpc-concurrency`, on `nameko-centers` and then on the one gateway process.
@@ -196,9 +196,10 @@ def wait_for_200(request, processes):
 
 
 def requests_served(metrics_base_url):
-    """How many API requests a gateway process has answered (its wenming_http_requests_total)."""
+    """How many API requests a gateway process has answered (its wenming_http_request_duration_seconds_count)."""
     text = requests.get(metrics_base_url + "/metrics", timeout=5).text
-    return sum(float(n) for n in re.findall(r"^wenming_http_requests_total\{[^}]*\} (\S+)$", text, re.MULTILINE))
+    counts = re.findall(r"^wenming_http_request_duration_seconds_count\{[^}]*\} (\S+)$", text, re.MULTILINE)
+    return sum(float(n) for n in counts)
 
 
 # --- load generators ---------------------------------------------------------------------

@@ -7,8 +7,9 @@ them; each serves its own metrics, /healthz and /readyz on METRICS_PORT.
 Environment: AMQP_URI, WEB_SERVER_ADDRESS (127.0.0.1:8000), METRICS_HOST (0.0.0.0),
 METRICS_PORT (9100; 0: none), RPC_TIMEOUT (5 s), HEADERS_TIMEOUT_SECONDS (10: a client
 must finish its request headers within this long), MAX_CONNECTIONS (1000: beyond, 503),
-LOG_LEVEL (INFO), SERVICE_NAME, ACCESS_LOG (1: a line per request on the `gateway.access`
-logger, query values redacted unless the route declares them; 0: none), TRUSTED_PROXIES
+LOG_LEVEL (INFO), SERVICE_NAME, ACCESS_LOG (1: a line per request on stderr, as if from a
+`gateway.access` logger (gateway/access_log.py), query values redacted unless the route
+declares them; 0: none), TRUSTED_PROXIES
 (empty: the client address is the socket peer; else the comma-separated addresses of reverse
 proxies whose X-Forwarded-For is believed). uvicorn's own access log stays off: it would
 write every query string as sent, tokens included.
@@ -29,6 +30,7 @@ from starlette.routing import Route
 
 from services.chassis.config import DEFAULT_AMQP_URI
 
+from .access_log import AccessLog
 from .app import SecurityHeaders, build_app
 from .protocol import guarded_protocol
 from .routes import ROUTES
@@ -83,7 +85,11 @@ def by_port(api, health, health_port):
 async def serve():
     state = GatewayState(os.environ.get("AMQP_URI", DEFAULT_AMQP_URI), float(os.environ.get("RPC_TIMEOUT", 5)))
     await state.start()
-    api = build_app(ROUTES, state)
+    access_log = AccessLog(
+        os.environ.get("SERVICE_NAME", "gateway"),
+        enabled=os.environ.get("ACCESS_LOG", "1").strip().lower() not in ("0", "false", "no", "off"),
+    )
+    api = build_app(ROUTES, state, access_log)
     sockets = [listening_socket(os.environ.get("WEB_SERVER_ADDRESS", "127.0.0.1:8000"))]
     metrics_port = int(os.environ.get("METRICS_PORT", 9100))
     if metrics_port:
@@ -108,6 +114,7 @@ async def serve():
     try:
         await uvicorn.Server(config).serve(sockets=sockets)  # until SIGINT or SIGTERM
     finally:
+        access_log.flush()
         await state.stop()
 
 
@@ -115,8 +122,6 @@ def main():
     level = os.environ.get("LOG_LEVEL", "INFO")
     name = os.environ.get("SERVICE_NAME", "gateway")
     logging.basicConfig(level=level, format=f"%(asctime)s %(levelname)s [{name}] %(name)s: %(message)s")
-    if os.environ.get("ACCESS_LOG", "1").strip().lower() in ("0", "false", "no", "off"):
-        logging.getLogger("gateway.access").setLevel(logging.WARNING)
     uvloop.install()
     asyncio.run(serve())
 

@@ -19,8 +19,10 @@ KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")  # visible ASCII, as in the IE
 
 def context(call, spec):
     """The context entries that make this call's command idempotent ({} without a key)."""
+    if not spec.idempotent:
+        return {}
     key = call.headers.get("Idempotency-Key")
-    if key is None or not spec.idempotent:
+    if key is None:
         return {}
     if not KEY_PATTERN.match(key):
         raise bad_request("idempotency.key_invalid", "Idempotency-Key 须为 1–255 个可见 ASCII 字符")

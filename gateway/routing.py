@@ -139,6 +139,8 @@ def shown_to_caller(handler, response, many=False):
     @functools.wraps(handler)
     async def shown(edge, call, **path_values):
         result = await handler(edge, call, **path_values)
+        if visibility.sees_everything(call.principal):
+            return result
         viewer = visibility.Viewer.of(call.principal, edge.read_model if call.principal else None)
         if isinstance(result, Reply):
             if isinstance(result.body, bytes):

@@ -99,9 +99,9 @@ def metric_lines(system, service, name):
 
 def test_the_gateway_serves_request_counters_and_latency_histograms(system, admin_headers):
     list_institutes(system, admin_headers)
-    counters = metric_lines(system, "gateway", "wenming_http_requests_total")
+    counters = metric_lines(system, "gateway", "wenming_http_request_duration_seconds_count")
     assert any('route="/api/v1/centers"' in line and 'status="200"' in line for line in counters), counters
-    assert metric_lines(system, "gateway", "wenming_http_request_latency_seconds_bucket")
+    assert metric_lines(system, "gateway", "wenming_http_request_duration_seconds_bucket")
 
 
 def test_the_centers_service_serves_entrypoint_counters_and_latency_histograms(system):

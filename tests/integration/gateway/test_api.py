@@ -455,6 +455,8 @@ def test_http_metrics_count_by_route_template_and_status(tree, web, callers, gat
         for sample in family.samples
     }
     labels = {("route", "/api/v1/centers/<int:center_id>"), ("method", "GET")}
-    assert samples[("wenming_http_requests_total", frozenset(labels | {("status", "200")}))] >= 1
-    assert samples[("wenming_http_requests_total", frozenset(labels | {("status", "404")}))] >= 1
-    assert samples[("wenming_http_request_latency_seconds_count", frozenset(labels))] >= 2
+    count = "wenming_http_request_duration_seconds_count"
+    assert samples[(count, frozenset(labels | {("status", "200")}))] >= 1
+    assert samples[(count, frozenset(labels | {("status", "404")}))] >= 1
+    bucket = ("wenming_http_request_duration_seconds_bucket", frozenset(labels | {("status", "200"), ("le", "+Inf")}))
+    assert samples[bucket] >= 1
