@@ -8,6 +8,7 @@ values redacted unless the route declares them). Unknown paths and methods are p
 too. The bounds are in docs/gateway.md, "Input limits".
 """
 
+import functools
 import json
 import random
 import re
@@ -16,6 +17,7 @@ from urllib.parse import parse_qsl, quote
 
 from marshmallow import fields as ma_fields
 from starlette.applications import Starlette
+from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException
 from starlette.routing import Route, Router
 
@@ -30,6 +32,7 @@ from .routing import JSON_TYPE, MAX_BODY_BYTES, Call, Edge, as_reply, problem_re
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 RULE_VARIABLE = re.compile(r"<(?:(\w+):)?(\w+)>")
 UNMATCHED = "<unmatched>"
+QUERY_CACHE_SIZE = 1024  # per route: distinct query strings whose validation is remembered
 MAX_JSON_DEPTH = 32  # nested arrays and objects in a body; the contracts need 3
 _RAW_SECURITY_HEADERS = [(name.lower().encode(), value.encode()) for name, value in SECURITY_HEADERS.items()]
 _TOKEN_LIKE = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*)?")  # a JWT (or its first parts)
@@ -159,6 +162,7 @@ class ReplyResponse:
 
 def _endpoint(spec, state, access_log):
     declared = frozenset(spec.query.fields) if spec.query is not None else frozenset()
+    load_query = query_loader(spec.query) if spec.query is not None else None
     ids = tuple(name for converter, name in RULE_VARIABLE.findall(spec.path) if converter == "int")
 
     async def endpoint(request):
@@ -166,7 +170,7 @@ def _endpoint(spec, state, access_log):
         request_id = request_id_from(request.headers.get("x-request-id"))
         try:
             check_ids(request.path_params, ids)
-            call = await prepare(spec, request, request_id, state.tokens)
+            call = await prepare(spec, request, request_id, state.tokens, load_query)
             context = {REQUEST_ID: request_id, **idempotency.context(call, spec)}
             edge = Edge(spec, lambda service: state.rpc.proxy(service, context=context), state)
             reply = as_reply(await spec.handler(edge, call, **request.path_params))
@@ -189,7 +193,7 @@ def check_ids(path_params, ids):
         raise Problem(422, "path.invalid", "路径中的编号有误", fields=bad)
 
 
-async def prepare(spec, request, request_id, tokens):
+async def prepare(spec, request, request_id, tokens, load_query=None):
     call = Call(
         request.method,
         request.scope["path"],  # what request.url.path gives, without building a URL per request
@@ -202,9 +206,22 @@ async def prepare(spec, request, request_id, tokens):
     if spec.body is not None:
         call.data = load(spec.body, await read_json(request), code="input.invalid")
         call.payload = spec.body.dump(call.data)
-    if spec.query is not None:
-        call.query = load(spec.query, query_values(spec.query, request.query_params), code="query.invalid")
+    if load_query is not None:
+        call.query = dict(load_query(request.scope.get("query_string", b"")))
     return call
+
+
+def query_loader(schema):
+    """query string (bytes) -> the query validated by `schema`, the last QUERY_CACHE_SIZE
+    distinct strings remembered: the same list pages are asked for again and again, and
+    validating one with marshmallow cost more than serving it. An invalid query raises
+    every time (lru_cache keeps no exceptions)."""
+
+    @functools.lru_cache(maxsize=QUERY_CACHE_SIZE)
+    def load_query(query_string):
+        return load(schema, query_values(schema, QueryParams(query_string)), code="query.invalid")
+
+    return load_query
 
 
 def client_host(scope):
@@ -323,6 +340,7 @@ def log_access(access_log, request, status, elapsed, request_id, declared=frozen
     access_log.write(client_host(request.scope) or "-", request.method, target, status, elapsed, request_id)
 
 
+@functools.lru_cache(maxsize=QUERY_CACHE_SIZE)
 def redacted_query(query, declared):
     """`query` with every value replaced by REDACTED unless its parameter is `declared`
     (a field of the route's query schema) and the value does not look like a token."""
