@@ -63,7 +63,7 @@ class CentersService:
     @command
     def create_center(self, data, actor):
         actor = load_actor(actor)
-        values = load(CenterCreateSchema(), data)
+        values = load(CenterCreateSchema, data)
         with self.db.unit_of_work() as uow:
             parent = repo.get_parent(uow.session, values["parent_id"], "parent_id") if values["parent_id"] else None
             parent_node = repo.node(parent) if parent else None
@@ -77,7 +77,7 @@ class CentersService:
     @command
     def update_center(self, center_id, changes, actor, expected_version=None):
         actor = load_actor(actor)
-        changes = load(CenterUpdateSchema(), changes)
+        changes = load(CenterUpdateSchema, changes)
         center_id = _center_id(center_id)
         if expected_version is not None:
             expected_version = load_id(expected_version, "expected_version")
@@ -89,7 +89,7 @@ class CentersService:
     @command
     def move_center(self, center_id, data, actor):
         actor = load_actor(actor)
-        parent_id = load(MoveSchema(), data)["parent_id"]
+        parent_id = load(MoveSchema, data)["parent_id"]
         center_id = _center_id(center_id)
         with self.db.unit_of_work() as uow:
             center = repo.get_center(uow.session, center_id, lock=True)
@@ -103,7 +103,7 @@ class CentersService:
     @command
     def set_status(self, center_id, data, actor):
         actor = load_actor(actor)
-        wanted = load(StatusSchema(), data)
+        wanted = load(StatusSchema, data)
         center_id = _center_id(center_id)
         with self.db.unit_of_work() as uow:
             center = repo.get_center(uow.session, center_id, lock=True)
@@ -119,7 +119,7 @@ class CentersService:
 
     @rpc
     def list_centers(self, filters=None, page=1, page_size=20):
-        query = load(CenterListQuerySchema(), {**(filters or {}), "page": page, "page_size": page_size})
+        query = load(CenterListQuerySchema, {**(filters or {}), "page": page, "page_size": page_size})
         page, page_size = query.pop("page"), query.pop("page_size")
         with self.db.read() as session:
             items, total = repo.list_centers(session, query, page, page_size)
@@ -170,7 +170,7 @@ class CentersService:
     @command
     def add_venue(self, center_id, data, actor):
         actor = load_actor(actor)
-        values = load(VenueCreateSchema(), data)
+        values = load(VenueCreateSchema, data)
         center_id = _center_id(center_id)
         with self.db.unit_of_work() as uow:
             center = repo.get_center(uow.session, center_id, lock=True)
@@ -182,7 +182,7 @@ class CentersService:
     @command
     def update_venue(self, venue_id, changes, actor):
         actor = load_actor(actor)
-        changes = load(VenueUpdateSchema(), changes)
+        changes = load(VenueUpdateSchema, changes)
         venue_id = _venue_id(venue_id)
         with self.db.unit_of_work() as uow:
             venue = repo.get_venue(uow.session, venue_id, lock=True)

@@ -41,4 +41,4 @@ class ActorSchema(StrictSchema):
 
 
 def load_actor(data):
-    return Actor(**load(ActorSchema(), data, code="actor.invalid"))
+    return Actor(**load(ActorSchema, data, code="actor.invalid"))

@@ -6,6 +6,7 @@ Services build their `contract` modules from these; the gateway validates HTTP i
 the same declarations (one definition, two uses).
 """
 
+import functools
 import re
 from datetime import date
 
@@ -167,17 +168,26 @@ def page_size_field(default=20, high=MAX_PAGE_SIZE):
 
 
 def load(schema, data, code="input.invalid"):
-    """`data` validated by `schema` (an instance), or InvalidInput naming each bad field.
+    """`data` validated by `schema`, or InvalidInput naming each bad field.
 
+    `schema` is a Schema instance, or a Schema class, which is built once and kept: making
+    a marshmallow schema copies its every field, which cost more than a small command.
     `data` must be an object (None is refused like a list), and no string in it, key or
     value, may hold NUL or a lone surrogate, whatever field it is in."""
     unsafe = unsafe_text(data)
     if unsafe:
         raise invalid_fields(code, unsafe)
+    if isinstance(schema, type):
+        schema = _schema_instance(schema)
     try:
         return schema.load(data)
     except ValidationError as error:
         raise invalid_fields(code, error.normalized_messages()) from None
+
+
+@functools.cache
+def _schema_instance(schema_class):
+    return schema_class()
 
 
 def unsafe_text(data):

@@ -171,7 +171,7 @@ class IdentityService:
 
     @rpc
     def issue_token(self, data, client_address):
-        credentials = load(TokenRequestSchema(), data)  # the username normalized
+        credentials = load(TokenRequestSchema, data)  # the username normalized
         username, address = credentials["username"], str(client_address)
         logins = self.credentials.logins
         wait = logins.retry_after(username, address)
@@ -221,7 +221,7 @@ class IdentityService:
     @command
     def create_account(self, data, actor):
         creator = load_actor(actor)
-        values = load(AccountCreateSchema(), data)
+        values = load(AccountCreateSchema, data)
         scope = values["scope_center_id"]
         within = None
         if scope is not None:  # asked of the centers service, which owns the tree
@@ -253,14 +253,14 @@ class IdentityService:
     @command
     def deactivate_account(self, account_id, data, actor):
         actor, account_id = load_actor(actor), _account_id(account_id)
-        reason = load(DeactivationSchema(), data)["reason"]
+        reason = load(DeactivationSchema, data)["reason"]
         domain.check_not_self(actor, account_id)
         return self._change(actor, account_id, "deactivated", {"active": False}, reason)
 
     @command
     def reactivate_account(self, account_id, data, actor):
         actor, account_id = load_actor(actor), _account_id(account_id)
-        reason = load(ReactivationSchema(), data)["reason"]
+        reason = load(ReactivationSchema, data)["reason"]
         return self._change(actor, account_id, "reactivated", {"active": True}, reason)
 
     @command
@@ -268,7 +268,7 @@ class IdentityService:
         """A new role and/or scope (a center admin's scope is required; both within the
         actor's subtree for a center admin, who never grants county_admin)."""
         actor, account_id = load_actor(actor), _account_id(account_id)
-        values = load(AccountChangeSchema(), data)
+        values = load(AccountChangeSchema, data)
         domain.check_not_self(actor, account_id)
         reason = values.pop("reason", None)
         return self._change(actor, account_id, "changed", values, reason)

@@ -224,9 +224,9 @@ def test_the_demo_network_follows_the_centers_contract():
     assert len(codes) == len(set(codes))
     for node, parent in tree:
         data = {key: value for key, value in node.items() if key not in ("children", "venues", "note")}
-        load(CenterCreateSchema(), {**data, "parent_id": 1 if parent else None})
+        load(CenterCreateSchema, {**data, "parent_id": 1 if parent else None})
         assert (parent["level"] if parent else None) == PARENT_LEVEL[node["level"]], node["code"]
         for venue in node.get("venues", []):
-            load(VenueCreateSchema(), venue)
+            load(VenueCreateSchema, venue)
     jicheng = next(node for node, _ in tree if node["code"] == "JZ-YS-JC")
     assert len(jicheng["children"]) == 41  # the seed's 41 administrative villages
