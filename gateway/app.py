@@ -80,7 +80,8 @@ class ResourceRouter(Router):
 def resource_of(path):
     """The first three segments of `path` (`/api/v1/centers` for /api/v1/centers/5/venues),
     or None for a route whose variable comes sooner."""
-    key = "/".join(path.split("/", 4)[:4])
+    end = path.find("/", path.find("/", path.find("/", 1) + 1) + 1)
+    key = path if end < 0 else path[:end]
     return None if "{" in key else key
 
 
@@ -167,7 +168,7 @@ def _endpoint(spec, state, access_log):
 
     async def endpoint(request):
         started = perf_counter()
-        request_id = request_id_from(request.headers.get("x-request-id"))
+        request_id = request_id_from(header_value(request.scope, b"x-request-id"))
         try:
             check_ids(request.path_params, ids)
             call = await prepare(spec, request, request_id, state.tokens, load_query)
@@ -224,6 +225,16 @@ def query_loader(schema):
     return load_query
 
 
+def header_value(scope, name):
+    """The first `name` header (lower-case bytes, as the server gives them) as text, or None.
+    Starlette's Headers.get raises and catches a KeyError for every header not sent, and
+    most requests send no X-Request-Id."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
 def client_host(scope):
     """What request.client.host gives, without building its named tuple."""
     client = scope.get("client")
@@ -233,7 +244,7 @@ def client_host(scope):
 def authenticate(spec, request, tokens):
     if not spec.auth.requires_token:
         return None
-    header = request.headers.get("authorization")
+    header = header_value(request.scope, b"authorization")
     if header is None:
         return None
     scheme, _, token = header.partition(" ")
@@ -315,7 +326,7 @@ def _unmatched(access_log):
             problem = Problem(404, "http.not_found", "没有这个接口")
         else:
             problem = Problem(exc.status_code, "http.error", str(exc.detail))
-        request_id = request_id_from(request.headers.get("x-request-id"))
+        request_id = request_id_from(header_value(request.scope, b"x-request-id"))
         metrics.observe(UNMATCHED, request.method, problem.status, 0.0)
         log_access(access_log, request, problem.status, 0.0, request_id)
         return ReplyResponse(problem_reply(problem, request_id, request.url.path), request_id)
