@@ -110,7 +110,8 @@ def test_a_call_past_its_deadline_is_unavailable_at_the_deadline_and_forgotten(r
     elapsed, error, pending = run(main())
     assert error.code == "service.unavailable"
     assert error.message == f"服务 {TARGETS} 暂时不可用（响应超时）"
-    assert 0.5 <= elapsed < 1.0
+    # asyncio runs a timer up to its clock resolution early (BaseEventLoop._run_once)
+    assert 0.49 <= elapsed < 1.0
     assert pending == 0
 
 
