@@ -1,32 +1,13 @@
 """The centers service's own tables (plus the chassis tables, already in `Base.metadata`)."""
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from services.chassis.db import BigId, declarative_base
+from services.chassis.db import NEVER_REUSE_IDS, BigId, UtcDateTime, declarative_base
 
 Base = declarative_base()
-
-# SQLite hands out a deleted row's id again unless the table is AUTOINCREMENT; consumers key
-# their copies by id, so an id must never name two things. (PostgreSQL never reuses them.)
-NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
-
-
-class UtcDateTime(sa.TypeDecorator):
-    """A UTC timestamp that comes back timezone-aware on SQLite too (SQLite drops the zone)."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        return value.astimezone(UTC) if value is not None else None
-
-    def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Center(Base):

@@ -8,6 +8,7 @@ import json
 from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC
 
 import sqlalchemy as sa
 from nameko.extensions import DependencyProvider
@@ -31,6 +32,25 @@ NAMING_CONVENTION = {
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+# SQLite hands out a deleted row's id again unless the table is AUTOINCREMENT; consumers key
+# their copies by id, so an id must never name two things. (PostgreSQL never reuses them.)
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+
+
+class UtcDateTime(sa.TypeDecorator):
+    """A UTC timestamp that comes back timezone-aware on SQLite too (SQLite drops the zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def declarative_base():
