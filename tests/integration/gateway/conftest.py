@@ -2,6 +2,7 @@
 service (which publishes the keys tokens are verified with) and, for most tests, the centers
 service, both in-process."""
 
+import base64
 import re
 import time
 
@@ -17,11 +18,15 @@ from services.identity.contract import ACCOUNT_CHANGED, account_state
 from services.identity.keys import SigningKeys, issue_token, new_private_pem
 from services.identity.models import Account, Base
 from services.identity.service import IdentityService
+from services.volunteers import migrate as volunteers_migrate
+from services.volunteers.service import VolunteersService
 from tests.support.net import free_port
 from tests.support.processes import log_tail, start_module, stop
 from tests.support.waiting import wait_for
 
 SIGNING_KEY = new_private_pem()
+VOLUNTEER_DATA_KEYS = "k1:" + base64.b64encode(b"d" * 32).decode()
+VOLUNTEER_LOOKUP_KEY = base64.b64encode(b"l" * 32).decode()
 COUNTY = ("9001", "county_admin", None)
 
 
@@ -108,6 +113,21 @@ def centers_service(start_service, tmp_path):
     url = f"sqlite:///{tmp_path / 'centers.db'}"
     centers_migrate.upgrade(url)
     return start_service(CentersService, url)
+
+
+@pytest.fixture
+def volunteers_service(start_service, centers_service, tmp_path, nameko_config):
+    """The volunteers service (SQLite) beside centers, with its data keys."""
+    nameko_config.update({"VOLUNTEERS_DATA_KEYS": VOLUNTEER_DATA_KEYS, "VOLUNTEERS_LOOKUP_KEY": VOLUNTEER_LOOKUP_KEY})
+    url = f"sqlite:///{tmp_path / 'volunteers.db'}"
+    volunteers_migrate.upgrade(url)
+    return start_service(VolunteersService, url)
+
+
+@pytest.fixture
+def volunteers_gateway(volunteers_service, start_gateway):
+    """One gateway process in front of identity, centers and volunteers."""
+    return start_gateway()
 
 
 @pytest.fixture

@@ -1,0 +1,39 @@
+"""Who may do what to whom, in plain Python. The service asks the centers service whether a
+center lies in an actor's scope (`reach.py`) and passes the answer in as `within`.
+
+- county admins: everything in the county;
+- center admins: volunteers, teams and goods whose center lies in their subtree;
+- a volunteer: themself (their account is linked to their record);
+- team leaders: their team's roster and applications (the teams part decides).
+"""
+
+from services.chassis.actors import CENTER_ADMIN, COUNTY_ADMIN, VOLUNTEER
+from services.chassis.errors import PermissionDenied
+
+
+def outside():
+    return PermissionDenied("scope.outside", "目标不在您管理的范围内。")
+
+
+def is_admin(actor):
+    return actor.role == COUNTY_ADMIN or (actor.role == CENTER_ADMIN and actor.scope_center_id is not None)
+
+
+def is_self(actor, account_id):
+    """Whether `actor` is the volunteer whose record is linked to `account_id`."""
+    return actor.role == VOLUNTEER and account_id is not None and actor.account_id == str(account_id)
+
+
+def require_admin(actor, within):
+    """An admin whose scope holds the center in question (`within`: its answer for that center)."""
+    if not is_admin(actor):
+        raise PermissionDenied("scope.role", "此操作需要管理员角色。")
+    if actor.role == CENTER_ADMIN and not within:
+        raise outside()
+
+
+def require_self_or_admin(actor, account_id, within):
+    """The volunteer themself, or an admin of the scope (`within`: for the home station)."""
+    if is_self(actor, account_id):
+        return
+    require_admin(actor, within)

@@ -1,0 +1,1 @@
+"""Service record certificates (志愿服务记录证明): JSON, PDF, verifiable by number."""

@@ -1,0 +1,3 @@
+"""The hours part of the volunteers service's contract (see the package's docstring)."""
+
+EVENT_SCHEMAS = {}

@@ -1,0 +1,1 @@
+"""The service-hour ledger: attendance credits, back-fills, disputes, revocations, totals, stars."""

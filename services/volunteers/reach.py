@@ -1,0 +1,49 @@
+"""The tree questions the volunteers service asks the centers service, which owns the tree:
+whether a center lies in an actor's scope, which centers a subtree holds, whether a center
+can be a home (exists and is active). Authoritative and never stale, at one RPC each."""
+
+from services.chassis.actors import COUNTY_ADMIN
+from services.chassis.errors import InvalidInput, NotFound
+
+
+class Reach:
+    def __init__(self, centers):
+        self.centers = centers  # the TimedServiceRpc proxy of the centers service
+
+    def within(self, actor, center_id):
+        """Whether `center_id` lies in `actor`'s scope (their center's subtree; everything for a
+        county admin). An unknown center is outside every scope."""
+        if actor.role == COUNTY_ADMIN:
+            return True
+        if actor.scope_center_id is None or center_id is None:
+            return False
+        try:
+            return self.centers.is_within(center_id, actor.scope_center_id)
+        except (NotFound, InvalidInput):
+            return False
+
+    def subtree_ids(self, center_id):
+        """The ids of `center_id` and every center below it; NotFound for an unknown center."""
+        return [center["id"] for center in self.centers.get_subtree(center_id)]
+
+    def scope_ids(self, actor):
+        """The centers `actor` may see records of: None for the whole county, else a list."""
+        if actor.role == COUNTY_ADMIN:
+            return None
+        if actor.scope_center_id is None:
+            return []
+        try:
+            return self.subtree_ids(actor.scope_center_id)
+        except NotFound:
+            return []
+
+    def active_center(self, center_id, field):
+        """The center (dict) that is to hold volunteers, teams or goods: it must exist and be
+        active, else InvalidInput naming `field`."""
+        try:
+            center = self.centers.get_center(center_id)
+        except NotFound:
+            raise InvalidInput("center.not_found", "阵地不存在。", {field: ["阵地不存在。"]}) from None
+        if center["status"] != "active":
+            raise InvalidInput("center.inactive", "阵地未启用。", {field: ["阵地已暂停或关闭。"]})
+        return center
