@@ -30,6 +30,7 @@ CHANNELS = ("self", "staff", "import")
 AVAILABLE_TIMES = ("weekday_daytime", "weekday_evening", "weekend", "holiday", "flexible")
 SEXES = ("male", "female")
 PRIVATE_FIELDS = ("id_number", "phone")
+_CONSENT_NEEDED = f"须同意当前隐私声明（版本 {PRIVACY_STATEMENT_VERSION}）。"
 MAX_SKILLS = 20
 
 # Private to the volunteer and to staff of their scope; others never get the field.
@@ -52,7 +53,7 @@ class GuardianSchema(StrictSchema):
 class ConsentSchema(StrictSchema):
     version = Text(
         required=True,
-        validate=validate.Equal(PRIVACY_STATEMENT_VERSION, error=f"须同意当前隐私声明（版本 {PRIVACY_STATEMENT_VERSION}）。"),
+        validate=validate.Equal(PRIVACY_STATEMENT_VERSION, error=_CONSENT_NEEDED),
         **described(f"The privacy statement's version consented to: {PRIVACY_STATEMENT_VERSION}."),
     )
     accepted_at = fields.AwareDateTime(
