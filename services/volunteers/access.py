@@ -7,12 +7,25 @@ center lies in an actor's scope (`reach.py`) and passes the answer in as `within
 - team leaders: their team's roster and applications (the teams part decides).
 """
 
-from services.chassis.actors import CENTER_ADMIN, COUNTY_ADMIN, VOLUNTEER
+from services.chassis.actors import CENTER_ADMIN, COUNTY_ADMIN, TEAM_LEADER, VOLUNTEER
 from services.chassis.errors import PermissionDenied
 
 
 def outside():
     return PermissionDenied("scope.outside", "目标不在您管理的范围内。")
+
+
+def staff_only():
+    return PermissionDenied("scope.role", "此操作需要工作人员角色。")
+
+
+def admins_only():
+    return PermissionDenied("scope.role", "此操作需要管理员角色。")
+
+
+def is_staff(actor):
+    """Admins, and team leaders with a center (they read the volunteers of their scope)."""
+    return is_admin(actor) or (actor.role == TEAM_LEADER and actor.scope_center_id is not None)
 
 
 def is_admin(actor):
@@ -27,7 +40,7 @@ def is_self(actor, account_id):
 def require_admin(actor, within):
     """An admin whose scope holds the center in question (`within`: its answer for that center)."""
     if not is_admin(actor):
-        raise PermissionDenied("scope.role", "此操作需要管理员角色。")
+        raise admins_only()
     if actor.role == CENTER_ADMIN and not within:
         raise outside()
 

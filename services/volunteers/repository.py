@@ -4,7 +4,7 @@ Functions take a SQLAlchemy session from the chassis (unit of work or read sessi
 import sqlalchemy as sa
 
 from services.chassis.errors import NotFound, PermissionDenied
-from services.volunteers.models import Volunteer
+from services.volunteers.models import PrivacyAudit, Transfer, Volunteer
 
 
 def locked(session, statement):
@@ -30,3 +30,59 @@ def volunteer_of_account(session, account_id, *, lock=False):
     if volunteer is None:
         raise PermissionDenied("volunteer.no_profile", "当前账号未关联志愿者。")
     return volunteer
+
+
+def _escaped(text):
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def list_volunteers(session, filters, stations, page, page_size):
+    """A page of volunteers matching `filters`, among those of `stations` (None: all)."""
+    conditions = []
+    if stations is not None:
+        conditions.append(Volunteer.home_station_id.in_(stations))
+    for name in ("home_station_id", "status"):
+        if name in filters:
+            conditions.append(getattr(Volunteer, name) == filters[name])
+    if "category" in filters:
+        # categories are plain words of a fixed set: a match on the JSON text is exact and portable
+        conditions.append(sa.cast(Volunteer.service_categories, sa.Text).like(f'%"{filters["category"]}"%'))
+    if "q" in filters:
+        conditions.append(
+            sa.or_(
+                Volunteer.name.like(f"%{_escaped(filters['q'])}%", escape="\\"),
+                Volunteer.volunteer_number == filters["q"],
+            )
+        )
+    total = session.scalar(sa.select(sa.func.count()).select_from(Volunteer).where(*conditions))
+    rows = session.scalars(
+        sa.select(Volunteer).where(*conditions).order_by(Volunteer.id).offset((page - 1) * page_size).limit(page_size)
+    ).all()
+    return rows, total
+
+
+def transfers_of(session, volunteer_id):
+    return session.scalars(sa.select(Transfer).where(Transfer.volunteer_id == volunteer_id).order_by(Transfer.id)).all()
+
+
+def audit_of(session, volunteer_id):
+    return session.scalars(
+        sa.select(PrivacyAudit).where(PrivacyAudit.volunteer_id == volunteer_id).order_by(PrivacyAudit.id)
+    ).all()
+
+
+def audit_page(session, volunteer_id, stations, page, page_size):
+    conditions = []
+    if volunteer_id is not None:
+        conditions.append(PrivacyAudit.volunteer_id == volunteer_id)
+    if stations is not None:
+        conditions.append(PrivacyAudit.home_station_id.in_(stations))
+    total = session.scalar(sa.select(sa.func.count()).select_from(PrivacyAudit).where(*conditions))
+    rows = session.scalars(
+        sa.select(PrivacyAudit)
+        .where(*conditions)
+        .order_by(PrivacyAudit.id.desc())
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    ).all()
+    return rows, total

@@ -40,6 +40,7 @@ class VolunteersService(
     imports.ImportEntrypoints,
 ):
     name = SERVICE
+    parts = PARTS  # each part's module: its conflicts, and what it exports of a volunteer
 
     db = Database(Base, Conflicts(unique=_merged("UNIQUE"), stale=_merged("STALE")))
     centers = TimedServiceRpc("centers")

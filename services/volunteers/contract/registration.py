@@ -114,7 +114,6 @@ class RegistrationSchema(ProfileUpdateSchema):
 class GuardianViewSchema(StrictSchema):
     name = fields.String()
     relation = fields.String()
-    consented_at = fields.DateTime()
 
 
 class ConsentViewSchema(StrictSchema):
@@ -220,7 +219,7 @@ class AuditEntrySchema(StrictSchema):
     volunteer_id = fields.Integer()
     home_station_id = fields.Integer()
     action = fields.String(**described("reveal, export or erase."))
-    fields_ = fields.List(fields.String(), data_key="fields")
+    fields_ = fields.List(fields.String(), data_key="fields", attribute="fields")
     reason = fields.String(allow_none=True)
     actor_account_id = fields.String()
     actor_role = fields.String()
