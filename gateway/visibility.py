@@ -14,6 +14,11 @@ gets it masked (`1407**********123X`) if they have at least `"masked_visibility"
 (default `"public"`). A field left out is left out even when it is null, so that its
 absence says nothing about the record; a masked null stays null.
 
+The record's owner sees its private fields as an admin would: a field marked
+`"owner_anchor": True` names the account the record belongs to (a volunteer's own account),
+and a caller signed in with that account sees the record in full. (What "in full" means is
+the service's choice: the volunteers service sends ID numbers and phones already masked.)
+
 "In scope" is decided against the center the record belongs to: the value of the field
 marked `"scope_anchor": True` (a center's `id`, a venue's `center_id`, a volunteer's home
 station...), found on the record or inherited from the record it is nested in. A county
@@ -45,7 +50,8 @@ LEVEL_NAMES = {
 }
 
 # field metadata keys
-VISIBILITY, MASK, MASKED_VISIBILITY, SCOPE_ANCHOR = "visibility", "mask", "masked_visibility", "scope_anchor"
+VISIBILITY, MASK, MASKED_VISIBILITY = "visibility", "mask", "masked_visibility"
+SCOPE_ANCHOR, OWNER_ANCHOR = "scope_anchor", "owner_anchor"
 
 
 @dataclass(frozen=True)
@@ -123,13 +129,18 @@ class Viewer:
     role: str = None
     scope_center_id: int = None
     tree: object = None
+    account_id: str = None
     _levels: dict = field(default_factory=dict)
 
     @classmethod
     def of(cls, principal, tree):
         if principal is None:
             return cls()
-        return cls(principal.role, principal.scope_center_id, tree)
+        return cls(principal.role, principal.scope_center_id, tree, principal.account_id)
+
+    def owns(self, owner):
+        """Whether the record whose owner anchor holds `owner` (an account id) is the viewer's."""
+        return self.account_id is not None and owner is not None and str(owner) == self.account_id
 
     @property
     def sees_everything(self):
@@ -166,6 +177,7 @@ class _Plan:
     anchor: str  # the key of the scope anchor field, or None
     rules: dict  # key -> Rule
     nested: dict  # key -> _Plan of the nested schema (only those with something private)
+    owner: str = None  # the key of the owner anchor field, or None
 
     @property
     def empty(self):
@@ -186,18 +198,20 @@ def plan(schema):
 
 
 def _build_plan(schema):
-    anchor, rules, nested = None, {}, {}
+    anchor, owner, rules, nested = None, None, {}, {}
     for name, field_obj in schema.fields.items():
         key = field_obj.data_key or name
         if field_obj.metadata.get(SCOPE_ANCHOR):
             anchor = key
+        if field_obj.metadata.get(OWNER_ANCHOR):
+            owner = key
         rule = rule_of(field_obj)
         if rule is not None:
             rules[key] = rule
         inner = _nested_schema(field_obj)
         if inner is not None and not plan(inner).empty:
             nested[key] = plan(inner)
-    return _Plan(anchor, rules, nested)
+    return _Plan(anchor, rules, nested, owner)
 
 
 def _nested_schema(field_obj):
@@ -251,6 +265,8 @@ def _each(values, one):
 def _record(record_plan, record, viewer, center_id):
     if not isinstance(record, dict):
         return record
+    if record_plan.owner is not None and viewer.owns(record.get(record_plan.owner)):
+        return record  # the owner's own record
     if record_plan.anchor is not None and isinstance(record.get(record_plan.anchor), int):
         center_id = record[record_plan.anchor]
     out, changed = {}, False

@@ -65,7 +65,10 @@ class TokenSchema(StrictSchema):
     expires_in = fields.Integer(**described("Seconds until the token expires."))
 
 
-class AccountCreateSchema(StrictSchema):
+class NewAccountSchema(StrictSchema):
+    """What every new account needs; `AccountCreateSchema` adds role and scope (staff create
+    accounts), a volunteer's self sign-up sends only this."""
+
     username = Username(
         required=True,
         validate=USERNAME,
@@ -76,13 +79,16 @@ class AccountCreateSchema(StrictSchema):
         validate=validate.Length(PASSWORD_MIN_LENGTH, 256, error=f"密码长度必须在 {PASSWORD_MIN_LENGTH} 到 256 之间。"),
         metadata=SECRET,
     )
+    display_name = Text(required=True, validate=length(1, 100))
+
+
+class AccountCreateSchema(NewAccountSchema):
     role = fields.String(required=True, validate=one_of(ROLES))
     scope_center_id = id_field(
         "The center whose subtree the account works in; required for center_admin.",
         allow_none=True,
         load_default=None,
     )
-    display_name = Text(required=True, validate=length(1, 100))
 
 
 class AccountSchema(StrictSchema):

@@ -16,7 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from eventlet import tpool
 from nameko.extensions import DependencyProvider
 
-from services.chassis.actors import ADMIN_ROLES, CENTER_ADMIN, load_actor
+from services.chassis.actors import ADMIN_ROLES, CENTER_ADMIN, VOLUNTEER, Actor, load_actor
 from services.chassis.clock import utcnow
 from services.chassis.config import setting
 from services.chassis.context import REQUEST_ID
@@ -35,6 +35,7 @@ from services.identity.contract import (
     AccountSchema,
     AuditEntrySchema,
     DeactivationSchema,
+    NewAccountSchema,
     ReactivationSchema,
     TokenRequestSchema,
     account_state,
@@ -58,6 +59,10 @@ _audit = AuditEntrySchema()
 
 SNAPSHOT_PAGE_LIMIT = 1000  # accounts (or revoked tokens) per snapshot page: one reply stays small
 AUDIT_LIMIT = 500  # the newest audit rows `account_audit` returns
+
+
+# who creates the account of a self sign-up, in its audit
+SELF_SIGN_UP = Actor("self-sign-up", VOLUNTEER)
 
 
 def hash_password(password):
@@ -227,6 +232,16 @@ class IdentityService:
         if scope is not None:  # asked of the centers service, which owns the tree
             within = self._is_within(scope, domain.scope_root(creator, scope))
         domain.check_may_create(creator, values["role"], scope, within)
+        return self._create(values, creator)
+
+    @command
+    def sign_up_volunteer(self, data):
+        """A person's own account, role volunteer, no scope: the first step of a volunteer's
+        self-registration (the gateway then registers the volunteer with this account)."""
+        values = {**load(NewAccountSchema, data), "role": VOLUNTEER, "scope_center_id": None}
+        return self._create(values, SELF_SIGN_UP)
+
+    def _create(self, values, creator):
         domain.check_password(values["password"], values["username"], values["display_name"])
         with self.credentials.hashing.slot():
             password_hash = off_hub(hash_password, values["password"])
@@ -235,7 +250,7 @@ class IdentityService:
                 username=values["username"],
                 password_hash=password_hash,
                 role=values["role"],
-                scope_center_id=scope,
+                scope_center_id=values["scope_center_id"],
                 display_name=values["display_name"],
                 active=True,
                 created_at=utcnow(),
@@ -244,8 +259,8 @@ class IdentityService:
             )
             uow.session.add(account)
             uow.flush()
-            changes = {"role": [None, account.role], "scope_center_id": [None, scope], "active": [None, True]}
-            record(uow, account, "created", creator, changes)
+            changes = {"role": [None, account.role], "scope_center_id": [None, account.scope_center_id]}
+            record(uow, account, "created", creator, {**changes, "active": [None, True]})
             return view(account)
 
     # -- changes that take a token's rights away at once (docs/identity-rpc.md, "Account changes")

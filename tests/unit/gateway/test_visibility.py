@@ -299,3 +299,25 @@ def test_openapi_documents_a_mask():
     assert out["x-visibility"] == "admin"
     assert out["x-visibility-mask"] == {"shown_to": "staff", "keep_start": 4, "keep_end": 4}
     assert out["description"].startswith("ID. Private:") and "masked" in out["description"]
+
+
+class OwnedSchema(Schema):
+    account_id = fields.Integer(metadata={"owner_anchor": True})
+    home_station_id = fields.Integer(metadata={"scope_anchor": True})
+    phone = fields.String(metadata={"visibility": "staff"})
+
+
+@pytest.mark.parametrize(
+    ("caller", "sees_phone"),
+    [
+        (Actor("42", "volunteer"), True),  # the owner
+        (Actor("43", "volunteer"), False),  # another volunteer
+        (Actor("44", "center_admin", 4), False),  # staff of another subtree
+        (Actor("45", "center_admin", 2), True),  # staff of the record's scope
+    ],
+)
+def test_the_owner_of_a_record_sees_its_private_fields(caller, sees_phone):
+    record = {"account_id": 42, "home_station_id": 3, "phone": "138****1111"}
+    shown = visibility.redact(OwnedSchema(), record, visibility.Viewer.of(caller, Tree()))
+    assert ("phone" in shown) is sees_phone
+    assert shown["account_id"] == 42
