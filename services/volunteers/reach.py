@@ -22,9 +22,15 @@ class Reach:
         except (NotFound, InvalidInput):
             return False
 
-    def subtree_ids(self, center_id):
-        """The ids of `center_id` and every center below it; NotFound for an unknown center."""
-        return [center["id"] for center in self.centers.get_subtree(center_id)]
+    def subtree_ids(self, center_id, missing=None):
+        """The ids of `center_id` and every center below it. An unknown center raises
+        NotFound, or gives `missing` when one is given (a filter that matches nothing)."""
+        try:
+            return [center["id"] for center in self.centers.get_subtree(center_id)]
+        except NotFound:
+            if missing is None:
+                raise
+            return missing
 
     def scope_ids(self, actor):
         """The centers `actor` may see records of: None for the whole county, else a list."""
@@ -32,10 +38,7 @@ class Reach:
             return None
         if actor.scope_center_id is None:
             return []
-        try:
-            return self.subtree_ids(actor.scope_center_id)
-        except NotFound:
-            return []
+        return self.subtree_ids(actor.scope_center_id, missing=[])
 
     def active_center(self, center_id, field):
         """The center (dict) that is to hold volunteers, teams or goods: it must exist and be

@@ -103,7 +103,8 @@ class RegistrationEntrypoints:
         reach = Reach(self.centers)
         stations = reach.scope_ids(actor)
         if "within" in query:
-            within = reach.subtree_ids(query.pop("within")) if reach.within(actor, query["within"]) else []
+            root = query.pop("within")
+            within = reach.subtree_ids(root, missing=[]) if reach.within(actor, root) else []
             stations = within if stations is None else sorted(set(stations) & set(within))
         with self.db.read() as session:
             rows, total = repo.list_volunteers(session, query, stations, **paging)

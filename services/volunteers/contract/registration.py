@@ -275,3 +275,22 @@ EVENT_SCHEMAS = {
         "A volunteer moved to another home station.",
     ),
 }
+
+
+class ExportedVolunteerSchema(VolunteerSchema):
+    """The volunteer as their own export shows it: ID number and phone in clear."""
+
+    id_number = fields.String(allow_none=True, **_private("ID number, in clear (the volunteer's own export)."))
+    phone = fields.String(allow_none=True, **_private("Mobile phone, in clear (the volunteer's own export)."))
+
+
+class VolunteerExportSchema(StrictSchema):
+    """Everything the service holds on the calling volunteer (`export_my_data`)."""
+
+    volunteer = fields.Nested(ExportedVolunteerSchema)
+    transfers = fields.List(fields.Nested(TransferViewSchema))
+    privacy_audit = fields.List(fields.Nested(AuditEntrySchema))
+    teams = fields.Raw(**described("What the teams part holds (memberships, applications)."))
+    hours = fields.Raw(**described("What the hour ledger holds (entries, back-fills, disputes)."))
+    points = fields.Raw(**described("The points account and its history."))
+    certificates = fields.Raw(**described("Certificates issued."))
