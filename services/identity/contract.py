@@ -65,9 +65,9 @@ class TokenSchema(StrictSchema):
     expires_in = fields.Integer(**described("Seconds until the token expires."))
 
 
-class NewAccountSchema(StrictSchema):
-    """What every new account needs; `AccountCreateSchema` adds role and scope (staff create
-    accounts), a volunteer's self sign-up sends only this."""
+class CredentialsSchema(StrictSchema):
+    """The username and password of a new account (a volunteer's self-registration sends
+    them beside the volunteer's data)."""
 
     username = Username(
         required=True,
@@ -79,6 +79,12 @@ class NewAccountSchema(StrictSchema):
         validate=validate.Length(PASSWORD_MIN_LENGTH, 256, error=f"密码长度必须在 {PASSWORD_MIN_LENGTH} 到 256 之间。"),
         metadata=SECRET,
     )
+
+
+class NewAccountSchema(CredentialsSchema):
+    """What every new account needs; `AccountCreateSchema` adds role and scope (staff create
+    accounts), a volunteer's self sign-up sends only this."""
+
     display_name = Text(required=True, validate=length(1, 100))
 
 
