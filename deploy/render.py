@@ -47,6 +47,8 @@ def compose_service(service, started_before):
     lines.append(f'      METRICS_PORT: "{service.metrics_port}"')
     if service.http_port:
         lines.append(f"      WEB_SERVER_ADDRESS: 0.0.0.0:{service.http_port}")
+    for name in service.secrets:  # the operator's own keys: no default, compose stops without them
+        lines.append(f"      {name}: ${{{name}:?set {name} (docs/operations.md, keys)}}")
     if service.name == IDENTITY:
         lines.append("      IDENTITY_SIGNING_KEY_FILE: /run/secrets/identity_signing_key")
         lines += ["    secrets:", "      - identity_signing_key"]

@@ -19,6 +19,11 @@ class Service:
     has_database: bool = True
     migrations: str | None = None  # run as `python -m <migrations> <url>`; default <package>.migrate
     http_port: int | None = None  # the gateway's HTTP API
+    # Environment variables holding the service's own keys, which have no default: compose
+    # requires them of the operator; `make run` fills them once per data folder from
+    # `new_secrets` ("module:function" returning {variable: value}).
+    secrets: tuple = ()
+    new_secrets: str | None = None
 
     def __post_init__(self):
         if self.has_database and self.migrations is None:
@@ -51,6 +56,13 @@ class Service:
 SERVICES = (
     Service("centers", "services.centers.service:CentersService", metrics_port=9101),
     Service("identity", "services.identity.service:IdentityService", metrics_port=9102),
+    Service(
+        "volunteers",
+        "services.volunteers.service:VolunteersService",
+        metrics_port=9103,
+        secrets=("VOLUNTEERS_DATA_KEYS", "VOLUNTEERS_LOOKUP_KEY"),
+        new_secrets="services.volunteers.secrets:new_secrets",
+    ),
     # the asyncio edge: `python -m gateway`, configured by the same environment variables
     Service("gateway", "gateway", metrics_port=9100, has_database=False, http_port=8000),
 )

@@ -3,3 +3,4 @@
 -- One database per service: no service reads another's tables.
 CREATE DATABASE wenming_centers;
 CREATE DATABASE wenming_identity;
+CREATE DATABASE wenming_volunteers;

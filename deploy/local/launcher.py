@@ -22,6 +22,7 @@ the repository root as `deploy.local.launcher` (a namespace package: deploy/ is 
 installed).
 """
 
+import importlib
 import json
 import logging
 import os
@@ -287,6 +288,21 @@ class System:
                 key_file.write(new_private_pem())
         return str(path)
 
+    def _secrets(self, service):
+        """The service's own keys (registry `secrets`): from the environment when set, else
+        generated once per data folder (`new_secrets`) and kept there, owner-readable."""
+        if not service.secrets:
+            return {}
+        path = self.data_dir / f"{service.name}-secrets.json"
+        if not path.exists():
+            module, _, function = service.new_secrets.partition(":")
+            fresh = getattr(importlib.import_module(module), function)()
+            with open(path, "x", encoding="utf-8", opener=private_file) as secrets_file:
+                json.dump(fresh, secrets_file)
+        kept = json.loads(path.read_text(encoding="utf-8"))
+        configured = {**os.environ, **self.extra_env}
+        return {name: configured.get(name) or kept[name] for name in service.secrets}
+
     def _env(self):
         env = {**os.environ, **self.extra_env}
         env.update(
@@ -302,6 +318,7 @@ class System:
         """The values deploy/config/service.yml leaves to whoever starts `service`."""
         env = self._env()
         env.update(SERVICE_NAME=service.name, METRICS_PORT=str(self.metrics_ports[service.name]))
+        env.update(self._secrets(service))
         # from the launcher's own environment, a DATABASE_URL would be another service's
         env.pop("DATABASE_URL", None)
         if service.has_database:

@@ -1,6 +1,7 @@
 """The keys of the volunteers service, shared by every worker of one process: the cipher of
 personal data (privacy.py) and the certificate signing key (certificates)."""
 
+import base64
 import os
 
 from nameko.extensions import DependencyProvider
@@ -27,3 +28,13 @@ class PersonalData(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self
+
+
+def new_secrets():
+    """Fresh keys for a new installation ({variable: value}): `make run` keeps them in the
+    data folder; an operator makes their own the same way (docs/operations.md)."""
+
+    def key():
+        return base64.b64encode(os.urandom(32)).decode("ascii")
+
+    return {DATA_KEYS_VARIABLE: f"k1:{key()}", LOOKUP_KEY_VARIABLE: key()}
