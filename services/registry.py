@@ -60,7 +60,7 @@ SERVICES = (
         "volunteers",
         "services.volunteers.service:VolunteersService",
         metrics_port=9103,
-        secrets=("VOLUNTEERS_DATA_KEYS", "VOLUNTEERS_LOOKUP_KEY"),
+        secrets=("VOLUNTEERS_DATA_KEYS", "VOLUNTEERS_LOOKUP_KEY", "VOLUNTEERS_CERTIFICATE_KEY"),
         new_secrets="services.volunteers.secrets:new_secrets",
     ),
     # the asyncio edge: `python -m gateway`, configured by the same environment variables

@@ -1,14 +1,18 @@
-"""The keys of the volunteers service, shared by every worker of one process: the cipher of
-personal data (privacy.py) and the certificate signing key (certificates)."""
+"""The keys of the volunteers service: the cipher of personal data (privacy.py), shared by
+every worker of one process, and fresh keys for a new installation (the certificate
+signing key is read by certificates/)."""
 
 import base64
 import os
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from nameko.extensions import DependencyProvider
 
 from services.chassis.config import setting
 from services.volunteers.privacy import DATA_KEYS_VARIABLE, LOOKUP_KEY_VARIABLE, FieldCipher, keys_from_environment
 
+CERTIFICATE_KEY_VARIABLE = "VOLUNTEERS_CERTIFICATE_KEY"  # Ed25519, PEM: signs certificates
 DEFAULT_COUNTY_CODE = "JZXY"  # 晋中 昔阳: the demo county; VOLUNTEERS_COUNTY_CODE sets a county's own
 
 
@@ -37,4 +41,11 @@ def new_secrets():
     def key():
         return base64.b64encode(os.urandom(32)).decode("ascii")
 
-    return {DATA_KEYS_VARIABLE: f"k1:{key()}", LOOKUP_KEY_VARIABLE: key()}
+    signing_key = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return {
+        DATA_KEYS_VARIABLE: f"k1:{key()}",
+        LOOKUP_KEY_VARIABLE: key(),
+        CERTIFICATE_KEY_VARIABLE: signing_key.decode("ascii"),
+    }
