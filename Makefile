@@ -6,7 +6,13 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install run lint test test-unit test-faults bench deploy-files
 
-install: $(STAMP) node_modules/.installed
+# The CJK font certificates are printed in (services/volunteers/certificates/), from Debian.
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+
+install: $(STAMP) node_modules/.installed $(CJK_FONT)
+
+$(CJK_FONT):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)

@@ -2,7 +2,6 @@
 service (which publishes the keys tokens are verified with) and, for most tests, the centers
 service, both in-process."""
 
-import base64
 import re
 import time
 
@@ -22,11 +21,10 @@ from services.volunteers import migrate as volunteers_migrate
 from services.volunteers.service import VolunteersService
 from tests.support.net import free_port
 from tests.support.processes import log_tail, start_module, stop
+from tests.support.volunteer_keys import KEYS as VOLUNTEER_KEYS
 from tests.support.waiting import wait_for
 
 SIGNING_KEY = new_private_pem()
-VOLUNTEER_DATA_KEYS = "k1:" + base64.b64encode(b"d" * 32).decode()
-VOLUNTEER_LOOKUP_KEY = base64.b64encode(b"l" * 32).decode()
 COUNTY = ("9001", "county_admin", None)
 
 
@@ -118,7 +116,7 @@ def centers_service(start_service, tmp_path):
 @pytest.fixture
 def volunteers_service(start_service, centers_service, tmp_path, nameko_config):
     """The volunteers service (SQLite) beside centers, with its data keys."""
-    nameko_config.update({"VOLUNTEERS_DATA_KEYS": VOLUNTEER_DATA_KEYS, "VOLUNTEERS_LOOKUP_KEY": VOLUNTEER_LOOKUP_KEY})
+    nameko_config.update(VOLUNTEER_KEYS)
     url = f"sqlite:///{tmp_path / 'volunteers.db'}"
     volunteers_migrate.upgrade(url)
     return start_service(VolunteersService, url)

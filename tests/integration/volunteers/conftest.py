@@ -1,7 +1,6 @@
 """The volunteers service in-process on the real broker, on SQLite and PostgreSQL, with the
 centers service (which owns the tree every scope check asks about) on SQLite."""
 
-import base64
 import itertools
 
 import pytest
@@ -16,14 +15,12 @@ from services.volunteers import migrate
 from services.volunteers.models import Volunteer
 from services.volunteers.service import VolunteersService
 from tests.support.actors import COUNTY
-
-DATA_KEYS = "k1:" + base64.b64encode(b"d" * 32).decode()
-LOOKUP_KEY = base64.b64encode(b"l" * 32).decode()
+from tests.support.volunteer_keys import KEYS
 
 
 @pytest.fixture
 def volunteer_keys(nameko_config):
-    nameko_config.update({"VOLUNTEERS_DATA_KEYS": DATA_KEYS, "VOLUNTEERS_LOOKUP_KEY": LOOKUP_KEY})
+    nameko_config.update(KEYS)
 
 
 @pytest.fixture
