@@ -134,7 +134,9 @@ class RegistrationEntrypoints:
     @command
     def set_status(self, volunteer_id, data, actor):
         """Suspend, reactivate or deregister (admins of the scope; a volunteer may deregister
-        themself). Deregistration erases the personal data; hour totals stay, anonymous."""
+        themself). Deregistration erases the personal data; hour totals stay, anonymous. Each
+        part module may define `on_deregistered(uow, volunteer, actor)`, run in the same unit
+        of work (teams drop the member, certificates are withdrawn)."""
         actor = load_actor(actor)
         wanted = load(StatusSchema, data)
         with self.db.unit_of_work() as uow:
@@ -152,6 +154,9 @@ class RegistrationEntrypoints:
                 change.update(domain.ERASED)
                 change["erased_at"] = now
                 _audit_row(uow, row, "erase", [], wanted["reason"], actor, now)
+                for part in self.parts:  # each part lets go of what it holds on the person
+                    if hasattr(part, "on_deregistered"):
+                        part.on_deregistered(uow, row, actor)
             return _save(uow, row, change, VOLUNTEER_STATUS_CHANGED, previous_status=previous, reason=wanted["reason"])
 
     @command

@@ -46,6 +46,12 @@ def personal_export(session, volunteer_id):
     return [_document(certificate) for certificate in repo.certificates_of(session, volunteer_id)]
 
 
+def on_deregistered(uow, volunteer, actor):
+    """A deregistered volunteer's certificates are withdrawn: their content names the person,
+    whose data is erased; verifying one answers that it is not in the registry."""
+    repo.delete_certificates_of(uow.session, volunteer.id)
+
+
 def _document(certificate):
     stored = repo.stored(certificate)
     return domain.document(stored.content, stored.signature)

@@ -59,3 +59,7 @@ def certificates_of(session, volunteer_id):
 def stored(certificate):
     """What verification compares with: the content as issued and its signature."""
     return None if certificate is None else Stored(json.loads(certificate.content), certificate.signature)
+
+
+def delete_certificates_of(session, volunteer_id):
+    session.execute(sa.delete(Certificate).where(Certificate.volunteer_id == volunteer_id))

@@ -32,7 +32,7 @@ MEMBER_ROLES = ("leader", "member")
 APPLICATION_STATUSES = ("pending", "approved", "rejected", "withdrawn")
 DECISIONS = ("approved", "rejected")
 JOINED_VIA = ("approved", "added", "leader")  # an approved application, an admin's addition, made leader
-LEFT_BECAUSE = ("left", "removed")
+LEFT_BECAUSE = ("left", "removed", "deregistered")
 MAX_DESCRIPTION = 1000
 MY_APPLICATIONS_LIMIT = 50  # the newest applications `my_teams` lists
 
@@ -286,7 +286,8 @@ EVENT_SCHEMAS = {
             "explanation": js.nullable(js.TEXT),
             "by": js.TEXT,
         },
-        "A volunteer left a team (reason left) or was removed (reason removed, with the explanation they are given).",
+        "A volunteer left a team (reason left), was removed (reason removed, with the explanation they are given) "
+        "or deregistered (reason deregistered).",
     ),
     TEAM_APPLICATION_SUBMITTED: js.event_object(
         {**APPLICATION_PROPERTIES, "leader_volunteer_id": js.ID},

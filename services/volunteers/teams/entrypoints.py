@@ -392,6 +392,31 @@ def _decide(uow, team, application, status, reason, actor, now):
     return True
 
 
+def personal_export(session, volunteer_id):
+    """The volunteer's memberships and applications, for their export of everything held."""
+    volunteer = get_volunteer(session, volunteer_id)
+    return {
+        "memberships": [
+            {**_member_view(member, volunteer), "team_id": team.id, "team_name": team.name}
+            for member, team in repo.memberships_of(session, volunteer_id)
+        ],
+        "applications": [_application_view(*found) for found in repo.applications_of(session, volunteer_id, None)],
+    }
+
+
+def on_deregistered(uow, volunteer, actor):
+    """A deregistered volunteer leaves every team (a leader stays until an admin hands the
+    team over: a team always has one) and their pending applications are withdrawn."""
+    for member, team in repo.memberships_of(uow.session, volunteer.id):
+        if member.role != "leader":
+            _part(uow, team, member, volunteer, "deregistered", None, actor)
+    for application, team, _ in repo.applications_of(uow.session, volunteer.id, None):
+        if application.status == "pending":
+            _close(uow, application, domain.withdrawal(repo.state(application), volunteer.id, actor, utcnow()))
+            data = {**_application_event(application, team, volunteer), "decided_at": _iso(application.decided_at)}
+            uow.emit(contract.TEAM_APPLICATION_WITHDRAWN, subject=str(application.id), data=data)
+
+
 def _part(uow, team, member, volunteer, reason, explanation, actor):
     """`member` leaves `team` (one fewer on its count); emits team.member_left. Deleted by
     statement, so that of two concurrent leaves only one counts."""

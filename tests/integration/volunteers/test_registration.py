@@ -177,3 +177,27 @@ def test_lists_are_limited_to_the_callers_scope(volunteers, tree):
     assert volunteers.list_volunteers({"within": tree["b"]}, center_admin(tree["a"]))["total"] == 0
     with pytest.raises(PermissionDenied):
         volunteers.list_volunteers({}, volunteer_actor(700))
+
+
+def test_deregistration_takes_the_volunteer_out_of_teams_and_their_export_shows_them(volunteers, tree, engine):
+    leader = volunteers.register(registration(tree["a1"], 21), COUNTY)
+    me = volunteer_actor(801)
+    member = volunteers.register(registration(tree["a1"], 22), me)
+    team = volunteers.create_team(
+        {
+            "center_id": tree["a"],
+            "name": "文明旅游志愿服务队",
+            "kind": "civilized_tourism",
+            "leader_volunteer_id": leader["id"],
+        },
+        COUNTY,
+    )
+    volunteers.add_team_member(team["id"], {"volunteer_id": member["id"]}, COUNTY)
+    (membership,) = volunteers.export_my_data(me)["teams"]["memberships"]
+    assert membership["team_id"] == team["id"]
+
+    volunteers.set_status(member["id"], {"status": "deregistered", "reason": "本人申请"}, me)
+    roster = volunteers.team_roster(team["id"], COUNTY)
+    assert [item["volunteer_id"] for item in roster["items"]] == [leader["id"]]
+    (left,) = events(engine, "team.member_left")
+    assert left["data"]["reason"] == "deregistered" and left["data"]["volunteer_id"] == member["id"]
