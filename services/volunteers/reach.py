@@ -4,6 +4,7 @@ can be a home (exists and is active). Authoritative and never stale, at one RPC 
 
 from services.chassis.actors import COUNTY_ADMIN
 from services.chassis.errors import InvalidInput, NotFound
+from services.volunteers import access
 
 
 class Reach:
@@ -21,6 +22,11 @@ class Reach:
             return self.centers.is_within(center_id, actor.scope_center_id)
         except (NotFound, InvalidInput):
             return False
+
+    def require_admin_of(self, actor, center_id):
+        """An admin whose scope holds `center_id`, or PermissionDenied (other roles are
+        refused without asking the centers service)."""
+        access.require_admin(actor, access.is_admin(actor) and self.within(actor, center_id))
 
     def subtree_ids(self, center_id, missing=None):
         """The ids of `center_id` and every center below it. An unknown center raises

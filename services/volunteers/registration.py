@@ -68,7 +68,7 @@ class RegistrationEntrypoints:
         if actor.role == VOLUNTEER:
             channel, account_id = "self", int(actor.account_id)
         else:
-            access.require_admin(actor, reach.within(actor, station_id))
+            reach.require_admin_of(actor, station_id)
             channel, account_id = "staff", None
         reach.active_center(station_id, "home_station_id")
         with self.db.unit_of_work() as uow:
@@ -144,7 +144,7 @@ class RegistrationEntrypoints:
             if wanted["status"] == "deregistered":
                 self._require_self_or_admin(actor, row)
             else:
-                access.require_admin(actor, Reach(self.centers).within(actor, row.home_station_id))
+                Reach(self.centers).require_admin_of(actor, row.home_station_id)
             change = domain.status_change(row.status, wanted["status"], wanted["reason"])
             if change is None:
                 return volunteer_view(row)
@@ -168,7 +168,7 @@ class RegistrationEntrypoints:
         reach = Reach(self.centers)
         with self.db.unit_of_work() as uow:
             row = repo.get_volunteer(uow.session, _volunteer_id(volunteer_id), lock=True)
-            access.require_admin(actor, reach.within(actor, row.home_station_id))
+            reach.require_admin_of(actor, row.home_station_id)
             domain.require_active(row.status)
             target = values["to_station_id"]
             if target == row.home_station_id:
@@ -219,7 +219,7 @@ class RegistrationEntrypoints:
         fields = domain.revealable(wanted["fields_"])
         with self.db.unit_of_work() as uow:
             row = repo.get_volunteer(uow.session, _volunteer_id(volunteer_id))
-            access.require_admin(actor, Reach(self.centers).within(actor, row.home_station_id))
+            Reach(self.centers).require_admin_of(actor, row.home_station_id)
             domain.require_not_erased(row.erased_at)
             _audit_row(uow, row, "reveal", fields, wanted["reason"], actor, utcnow())
             clear = self._decrypt(row)
@@ -276,7 +276,7 @@ class RegistrationEntrypoints:
 
     def _require_self_or_admin(self, actor, row):
         if not access.is_self(actor, row.account_id):
-            access.require_admin(actor, Reach(self.centers).within(actor, row.home_station_id))
+            Reach(self.centers).require_admin_of(actor, row.home_station_id)
 
     def _require_reader(self, actor, row):
         """The volunteer themself, or staff (admins, team leaders) whose scope holds them."""

@@ -92,7 +92,7 @@ class CertificateEntrypoints:
         with self.db.unit_of_work() as uow:
             volunteer = get_volunteer(uow.session, volunteer_id)
             if not access.is_self(actor, volunteer.account_id):
-                access.require_admin(actor, Reach(self.centers).within(actor, volunteer.home_station_id))
+                Reach(self.centers).require_admin_of(actor, volunteer.home_station_id)
             domain.require_certifiable(volunteer.status, volunteer.erased_at is not None)
             station = self.centers.get_center(volunteer.home_station_id)
             content = domain.certificate_content(
@@ -124,7 +124,7 @@ class CertificateEntrypoints:
         with self.db.read() as session:
             volunteer = get_volunteer(session, load_id(volunteer_id, "volunteer_id"))
             if not access.is_self(actor, volunteer.account_id):
-                access.require_admin(actor, Reach(self.centers).within(actor, volunteer.home_station_id))
+                Reach(self.centers).require_admin_of(actor, volunteer.home_station_id)
             return _summary.dump(repo.certificates_of(session, volunteer.id), many=True)
 
     @rpc

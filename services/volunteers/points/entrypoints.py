@@ -114,7 +114,7 @@ class PointEntrypoints:
             volunteer = volunteers.get_volunteer(session, volunteer_id)
             account_id, station_id = volunteer.account_id, volunteer.home_station_id
         if not access.is_self(actor, account_id):
-            self._require_admin_of(actor, station_id)
+            Reach(self.centers).require_admin_of(actor, station_id)
         with self.db.read() as session:
             return _account_view(session, volunteer_id, query)
 
@@ -126,7 +126,7 @@ class PointEntrypoints:
         actor = load_actor(actor)
         values = load(GoodsCreateSchema, data)
         center = self.centers.get_center(load_id(center_id, "center_id"))  # NotFound: center.not_found
-        self._require_admin_of(actor, center["id"])
+        Reach(self.centers).require_admin_of(actor, center["id"])
         domain.require_open_center(center["status"])
         now = utcnow()
         with self.db.unit_of_work() as uow:
@@ -240,7 +240,7 @@ class PointEntrypoints:
         redemption_id = load_id(redemption_id, "redemption_id")
         with self.db.read() as session:
             center_id = repo.get_redemption(session, redemption_id).center_id
-        self._require_admin_of(actor, center_id)
+        Reach(self.centers).require_admin_of(actor, center_id)
         with self.db.unit_of_work() as uow:
             session, now = uow.session, utcnow()
             redemption = repo.get_redemption(session, redemption_id, lock=True)
@@ -272,7 +272,7 @@ class PointEntrypoints:
         query = load(RedemptionListQuerySchema, filters or {}, code="query.invalid")
         center_id = load_id(center_id, "center_id")
         self.centers.get_center(center_id)  # NotFound for an unknown center
-        self._require_admin_of(actor, center_id)
+        Reach(self.centers).require_admin_of(actor, center_id)
         holder = (VOLUNTEER_HOLDER, query["volunteer_id"]) if "volunteer_id" in query else None
         page, page_size = query["page"], query["page_size"]
         with self.db.read() as session:
@@ -281,14 +281,10 @@ class PointEntrypoints:
 
     # --- helpers -------------------------------------------------------------------------------
 
-    def _require_admin_of(self, actor, center_id):
-        """An admin whose scope holds `center_id` (other roles are refused without an RPC)."""
-        access.require_admin(actor, access.is_admin(actor) and Reach(self.centers).within(actor, center_id))
-
     def _require_admin_of_goods(self, actor, goods_id):
         with self.db.read() as session:
             center_id = repo.get_goods(session, goods_id).center_id
-        self._require_admin_of(actor, center_id)
+        Reach(self.centers).require_admin_of(actor, center_id)
 
     def _redeeming_volunteer(self, actor, goods_id, volunteer_id):
         """The id of the volunteer who redeems: the caller, or `volunteer_id` for an admin of
@@ -301,7 +297,7 @@ class PointEntrypoints:
                 volunteer = volunteers.get_volunteer(session, volunteer_id)
             volunteer_id, account_id, status = volunteer.id, volunteer.account_id, volunteer.status
         if not access.is_self(actor, account_id):
-            self._require_admin_of(actor, center_id)
+            Reach(self.centers).require_admin_of(actor, center_id)
         volunteer_rules.require_active(status)
         return volunteer_id
 
