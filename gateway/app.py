@@ -205,7 +205,7 @@ async def prepare(spec, request, request_id, tokens, load_query=None):
     )
     spec.auth.check(call.principal)
     if spec.body is not None:
-        call.data = load(spec.body, await read_json(request), code="input.invalid")
+        call.data = load(spec.body, await read_json(request, spec.max_body_bytes), code="input.invalid")
         call.payload = spec.body.dump(call.data)
     if load_query is not None:
         call.query = dict(load_query(request.scope.get("query_string", b"")))
@@ -253,21 +253,21 @@ def authenticate(spec, request, tokens):
     return tokens.verify(token.strip())
 
 
-async def read_json(request):
+async def read_json(request, limit=MAX_BODY_BYTES):
     """The JSON body, refusing an oversize body before reading it, or as soon as it grows past
     the limit while streaming (a chunked body has no length to check first), and a body
     nested deeper than MAX_JSON_DEPTH. Strict JSON: NaN and Infinity are malformed."""
     length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
-        raise _too_large()
+    if length is not None and length.isdigit() and int(length) > limit:
+        raise _too_large(limit)
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != JSON_TYPE and not content_type.endswith("+json"):
         raise bad_request("request.content_type", "请求体须为 JSON（Content-Type: application/json）")
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise _too_large()
+        if size > limit:
+            raise _too_large(limit)
         chunks.append(chunk)
     try:
         data = json.loads(b"".join(chunks), parse_constant=_not_json)
@@ -298,8 +298,8 @@ def _not_json(constant):
     raise ValueError(f"{constant} is not JSON")
 
 
-def _too_large():
-    return Problem(413, "request.too_large", f"请求体不能超过 {MAX_BODY_BYTES} 字节")
+def _too_large(limit):
+    return Problem(413, "request.too_large", f"请求体不能超过 {limit} 字节")
 
 
 def _too_deep():

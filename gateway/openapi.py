@@ -20,7 +20,6 @@ from services.identity.contract import USERNAME, Username
 from . import visibility
 from .auth import Roles
 from .problems import TITLES
-from .routing import MAX_BODY_BYTES
 from .schemas import ProblemSchema
 
 RULE_VARIABLE = re.compile(r"<(?:(\w+):)?(\w+)>")
@@ -249,7 +248,7 @@ def operation(route):
     if route.body is not None:
         op["requestBody"] = {
             "required": True,
-            "description": f"JSON (`application/json`), at most {MAX_BODY_BYTES} bytes.",
+            "description": f"JSON (`application/json`), at most {route.max_body_bytes} bytes.",
             "content": {"application/json": {"schema": route.body}},
         }
     return op

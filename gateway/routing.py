@@ -27,7 +27,7 @@ from . import problems, visibility
 from .encoding import encode
 
 JSON_TYPE = "application/json"
-MAX_BODY_BYTES = 1024 * 1024
+MAX_BODY_BYTES = 1024 * 1024  # a JSON body, unless its route declares `max_body_bytes`
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,7 @@ class RouteSpec:
     calls: tuple = ()  # the services the handler may call; each can make it answer 503
     request_headers: tuple = ()  # headers the handler reads, by name (gateway.openapi.REQUEST_HEADERS)
     response_headers: tuple = ()  # headers of its success answer, by name (gateway.openapi.RESPONSE_HEADERS)
+    max_body_bytes: int = MAX_BODY_BYTES  # more for the few routes that carry files (photos, imports)
 
     @property
     def name(self):

@@ -125,6 +125,7 @@ async def hours_of_center(edge, call, center_id):
     response=BackfillSchema(),
     status=201,
     response_headers=("Location",),
+    max_body_bytes=2 * 1024 * 1024,  # up to three photos of 300 KB, base64
 )
 async def hours_submit_backfill(edge, call):
     request = await _volunteers(edge).submit_backfill(call.payload, call.principal.as_payload())

@@ -13,7 +13,7 @@ from kombu import Connection, Exchange, Producer, Queue
 from services.chassis.clock import utcnow
 from services.chassis.db import Store
 from services.chassis.events import SERIALIZER, make_event
-from services.volunteers.contract.hours import ACTIVITIES, ATTENDANCE_CONFIRMED, STAR_LEVEL_REACHED
+from services.volunteers.contract.hours import ACTIVITIES, ATTENDANCE_CONFIRMED, MAX_PHOTO_BYTES, STAR_LEVEL_REACHED
 from services.volunteers.models import Base, Volunteer
 from tests.support.waiting import wait_for
 
@@ -191,3 +191,22 @@ def test_a_backfill_is_approved_by_its_center_and_callers_outside_the_scope_are_
     revoked = web.post(revoke, json={"reason": "核查不实"}, token=admin_a)
     assert (revoked.status_code, revoked.json()["status"]) == (200, "revoked")
     assert my_total(web, volunteer) == 0
+
+
+def test_a_backfill_with_three_photos_of_the_largest_size_gets_through_the_gateway(tree, tokens, web, volunteer_of):
+    volunteer = tokens("h6", "volunteer")
+    volunteer_of(volunteer, tree["a1"])
+    largest = PNG + b"\x00" * (MAX_PHOTO_BYTES - len(PNG))
+    photo = {"content_type": "image/png", "data": base64.b64encode(largest).decode()}
+    body = {
+        "activity_title": "敬老院探访",
+        "center_id": tree["a1"],
+        "served_on": "2026-11-02",
+        "hours": 2,
+        "explanation": "三张现场照片。",
+        "photos": [photo] * 3,
+    }
+    created = web.post("/api/v1/me/backfills", json=body, token=volunteer)
+    assert created.status_code == 201, created.text[:300]
+    too_big = {**body, "photos": [photo] * 6}  # beyond the route's body limit before any validation
+    assert web.post("/api/v1/me/backfills", json=too_big, token=volunteer).status_code == 413
