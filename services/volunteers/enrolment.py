@@ -19,9 +19,10 @@ from services.volunteers.views import event_data
 VOCABULARIES = {"service_categories": PLATFORMS, "available_times": AVAILABLE_TIMES}
 
 
-def associated_data(volunteer_id, field):
-    """What binds a token to its record and field (privacy.FieldCipher)."""
-    return f"volunteer:{volunteer_id}:{field}".encode()
+def associated_data(volunteer_number, field):
+    """What binds a token to its record and field (privacy.FieldCipher): the volunteer number,
+    known before the row is written (so a batch writes each row once) and never changed."""
+    return f"volunteer:{volunteer_number}:{field}".encode()
 
 
 def registration(values, today):
@@ -53,7 +54,8 @@ def reserve_numbers(session, county_code, year, count):
 
 def add_volunteers(uow, personal_data, states, *, channel, actor, now, consent, account_ids=None):
     """Insert the volunteers of `states` (from `registration`, none of them registered yet),
-    encrypt their private data and emit `volunteer.registered` for each; returns the rows.
+    their private data encrypted, in one statement, and emit `volunteer.registered` for each
+    in one more; returns the rows.
 
     `consent`: {"version", "accepted_at"} per state (a list) or one for all (a dict).
     `account_ids`: the linked account per state, or None."""
@@ -62,19 +64,22 @@ def add_volunteers(uow, personal_data, states, *, channel, actor, now, consent, 
     consents = consent if isinstance(consent, list) else [consent] * len(states)
     rows = []
     for index, state in enumerate(states):
+        number = numbers[index]
         guardian = state["guardian"]
         rows.append(
             Volunteer(
-                volunteer_number=numbers[index],
+                volunteer_number=number,
                 account_id=account_ids[index] if account_ids else None,
                 name=state["name"],
+                id_number_token=cipher.encrypt(state["id_number"], associated_data(number, "id_number")),
                 id_number_hash=cipher.lookup_hash(state["id_number"]),
                 id_number_masked=domain.mask_id_number(state["id_number"]),
+                phone_token=cipher.encrypt(state["phone"], associated_data(number, "phone")),
                 phone_hash=cipher.lookup_hash(state["phone"]),
                 phone_masked=domain.mask_phone(state["phone"]),
                 sex=state["sex"],
                 birth_date=state["birth_date"],
-                guardian=None if guardian is None else _guardian_view(guardian, now),
+                guardian=None if guardian is None else _guardian_view(guardian, now, cipher, number),
                 skills=state["skills"],
                 service_categories=state["service_categories"],
                 available_times=state["available_times"],
@@ -90,19 +95,18 @@ def add_volunteers(uow, personal_data, states, *, channel, actor, now, consent, 
             )
         )
     uow.session.add_all(rows)
-    uow.flush()  # the ids, which the tokens are bound to; a duplicate raced in fails here
-    for row, state in zip(rows, states, strict=True):
-        row.id_number_token = cipher.encrypt(state["id_number"], associated_data(row.id, "id_number"))
-        row.phone_token = cipher.encrypt(state["phone"], associated_data(row.id, "phone"))
-        if state["guardian"] is not None:
-            token = cipher.encrypt(state["guardian"]["phone"], associated_data(row.id, "guardian_phone"))
-            row.guardian = {**row.guardian, "phone_token": token}
-        uow.emit(VOLUNTEER_REGISTERED, subject=str(row.id), data={**event_data(row), "channel": channel})
+    uow.flush()  # the ids, which the events carry; a duplicate raced in fails here
+    uow.emit_many(VOLUNTEER_REGISTERED, [(str(row.id), {**event_data(row), "channel": channel}) for row in rows])
     return rows
 
 
-def _guardian_view(guardian, now):
-    return {"name": guardian["name"], "relation": guardian["relation"], "consented_at": now.isoformat()}
+def _guardian_view(guardian, now, cipher, volunteer_number):
+    return {
+        "name": guardian["name"],
+        "relation": guardian["relation"],
+        "consented_at": now.isoformat(),
+        "phone_token": cipher.encrypt(guardian["phone"], associated_data(volunteer_number, "guardian_phone")),
+    }
 
 
 def enrol(uow, personal_data, values, *, channel, actor, now, account_id=None):

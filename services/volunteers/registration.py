@@ -126,7 +126,7 @@ class RegistrationEntrypoints:
             if "phone" in new:
                 phone = new.pop("phone")
                 cipher = self.personal_data.cipher
-                new["phone_token"] = cipher.encrypt(phone, enrolment.associated_data(row.id, "phone"))
+                new["phone_token"] = cipher.encrypt(phone, enrolment.associated_data(row.volunteer_number, "phone"))
                 new["phone_hash"] = cipher.lookup_hash(phone)
                 new["phone_masked"] = domain.mask_phone(phone)
             return _save(uow, row, new, VOLUNTEER_UPDATED)
@@ -260,9 +260,10 @@ class RegistrationEntrypoints:
 
     def _decrypt(self, row):
         cipher = self.personal_data.cipher
+        number = row.volunteer_number
         return {
-            "id_number": cipher.decrypt(row.id_number_token, enrolment.associated_data(row.id, "id_number")),
-            "phone": cipher.decrypt(row.phone_token, enrolment.associated_data(row.id, "phone")),
+            "id_number": cipher.decrypt(row.id_number_token, enrolment.associated_data(number, "id_number")),
+            "phone": cipher.decrypt(row.phone_token, enrolment.associated_data(number, "phone")),
         }
 
     def _parts_export(self, session, volunteer_id):
