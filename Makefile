@@ -59,6 +59,7 @@ bench: install
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } \
 		|| echo "wrk could not be installed: using the Python load generator"
 	$(PY) -m bench.gateway_read
+	$(PY) -m bench.volunteer_import
 
 # The deploy files (compose, Prometheus, initdb, the Dockerfile's EXPOSE) from services/registry.py.
 deploy-files: install
