@@ -40,11 +40,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 import kombu
 
+# Run as a script (`python deploy/local/launcher.py`), the repository root is not on the path.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
 # nameko 3 runs on eventlet by design (docs/architecture.md); its import-time notice is noise here.
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 from nameko.exceptions import UnknownService  # noqa: E402
 from nameko.standalone.rpc import ClusterRpcClient  # noqa: E402
 
+from deploy.local.demo_volunteers import seed_volunteers  # noqa: E402
 from services.identity.keys import new_private_pem  # noqa: E402
 from services.registry import SERVICES, by_name  # noqa: E402
 
@@ -61,6 +65,7 @@ SEED_ONLY_KEYS = ("children", "venues", "note")  # structure and comments of the
 GATEWAY = "gateway"  # answers the operator's HTTP
 IDENTITY = "identity"  # holds the accounts (the demo admin)
 SEED_SERVICE = "centers"  # the demo network goes in through its RPC API, once it is ready
+VOLUNTEERS = "volunteers"  # the demo's volunteers, teams, hours and goods, likewise
 PRIVATE_UMASK = 0o077  # what the services create (SQLite files) is their owner's alone
 START_TIMEOUT = 60  # seconds for a service, or a local RabbitMQ, to become ready
 RESTART_BACKOFF_MAX = 30  # seconds between attempts to start a service that keeps dying
@@ -207,6 +212,18 @@ def seed_centers(centers, nodes, parent_id=None):
                     centers.add_venue(center["id"], venue, SEED_ACTOR)
         created += seed_centers(centers, node.get("children", []), center["id"])
     return created
+
+
+def _await_rpc(service, call):
+    """Call until the service consumes RPC: ready may come a moment before its queue is bound."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        try:
+            return call()
+        except UnknownService:
+            if time.monotonic() > deadline:
+                raise LaunchError(f"the {service} service never consumed RPC") from None
+            time.sleep(0.3)
 
 
 def per_service(defaults, given, argument):
@@ -376,6 +393,10 @@ class System:
                 if service.name == SEED_SERVICE and self.seed_demo:
                     created = self.seed()
                     self.say(f"Demo data: {created} centers created{'' if created else ' (already seeded)'}.")
+                if service.name == VOLUNTEERS and self.seed_demo:
+                    registered = self.seed_volunteers()
+                    seeded = "" if registered else " (already seeded)"
+                    self.say(f"Demo data: {registered} volunteers registered{seeded}.")
         except BaseException:
             self.stop()
             raise
@@ -419,16 +440,16 @@ class System:
     def seed(self, demo_file=DEMO_FILE):
         """Create what is missing of the demo network; returns how many centers it created."""
         with self.rpc() as client:
-            deadline = time.monotonic() + START_TIMEOUT
-            while True:  # ready may come a moment before the RPC queue is bound
-                try:
-                    client.centers.list_centers({}, 1, 1)
-                    break
-                except UnknownService:
-                    if time.monotonic() > deadline:
-                        raise LaunchError("the centers service never consumed RPC") from None
-                    time.sleep(0.3)
+            _await_rpc("centers", lambda: client.centers.list_centers({}, 1, 1))
             return seed_centers(client.centers, load_demo(demo_file))
+
+    def seed_volunteers(self):
+        """Create what is missing of the demo's volunteers (deploy/demo/volunteers.json);
+        returns how many it registered. Their hours arrive as events, credited in the
+        background within a minute."""
+        with self.rpc() as client:
+            _await_rpc(VOLUNTEERS, lambda: client.volunteers.list_volunteers({}, SEED_ACTOR))
+            return seed_volunteers(client, self.amqp_uri, SEED_ACTOR)
 
     def log_tail(self, service, lines=30):
         try:
