@@ -5,7 +5,7 @@ decides scope; the gateway checks roles."""
 
 import base64
 
-from services.chassis.actors import ADMIN_ROLES, VOLUNTEER
+from services.chassis.actors import ADMIN_ROLES
 from services.volunteers.contract.certificates import (
     CertificateKeysSchema,
     CertificateSchema,
@@ -15,6 +15,7 @@ from services.volunteers.contract.certificates import (
     VerifyCodeQuerySchema,
     VerifySchema,
 )
+from services.volunteers.contract.registration import SELF_ROLES
 
 from ..auth import Public, Roles
 from ..routing import Reply, RouteTable
@@ -23,7 +24,7 @@ OF_VOLUNTEER = "/api/v1/volunteers/<int:volunteer_id>/certificates"
 CERTIFICATE = OF_VOLUNTEER + "/<number>"
 LOCATION = "/api/v1/volunteers/{volunteer_id}/certificates/{number}"
 PUBLIC = "/api/v1/certificates"
-HOLDERS = Roles(VOLUNTEER, *ADMIN_ROLES)  # the volunteer themself, admins of their scope (the service decides which)
+HOLDERS = Roles(*SELF_ROLES, *ADMIN_ROLES)  # the volunteer themself, admins of their scope (the service decides which)
 PDF_TYPE = "application/pdf"
 
 routes = RouteTable(tag="certificates", calls=("volunteers",))

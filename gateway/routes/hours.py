@@ -9,7 +9,7 @@ like a center's statistics."""
 
 import base64
 
-from services.chassis.actors import ADMIN_ROLES, VOLUNTEER
+from services.chassis.actors import ADMIN_ROLES
 from services.volunteers.contract.hours import (
     BackfillCreateSchema,
     BackfillListQuerySchema,
@@ -29,6 +29,7 @@ from services.volunteers.contract.hours import (
     TeamHoursSchema,
     VolunteerHoursSchema,
 )
+from services.volunteers.contract.registration import SELF_ROLES
 
 from ..auth import Authenticated, Roles
 from ..routing import Reply, RouteTable
@@ -36,8 +37,8 @@ from ..routing import Reply, RouteTable
 routes = RouteTable(tag="hours", calls=("volunteers",))
 
 ADMINS = Roles(*ADMIN_ROLES)
-VOLUNTEERS = Roles(VOLUNTEER)
-VOLUNTEERS_AND_ADMINS = Roles(VOLUNTEER, *ADMIN_ROLES)
+VOLUNTEERS = Roles(*SELF_ROLES)
+VOLUNTEERS_AND_ADMINS = Roles(*SELF_ROLES, *ADMIN_ROLES)
 BACKFILLS = "/api/v1/backfills"
 BACKFILL = BACKFILLS + "/<int:backfill_id>"
 ENTRY = "/api/v1/hour-entries/<int:entry_id>"

@@ -3,7 +3,7 @@ center's catalogue of goods, redemptions and their cancellation. The volunteers 
 decides every scope (a volunteer's own account, the admins of a volunteer's home station or
 of the goods' center); the gateway checks only that admin-only routes are called by admins."""
 
-from services.chassis.actors import ADMIN_ROLES, VOLUNTEER
+from services.chassis.actors import ADMIN_ROLES
 from services.volunteers.contract.points import (
     CancellationSchema,
     GoodsCreateSchema,
@@ -19,6 +19,7 @@ from services.volunteers.contract.points import (
     RedemptionSchema,
     StockChangeSchema,
 )
+from services.volunteers.contract.registration import SELF_ROLES
 
 from ..auth import Authenticated, Roles
 from ..routing import Reply, RouteTable
@@ -27,7 +28,7 @@ from .centers import expected_version
 CENTER = "/api/v1/centers/<int:center_id>"
 GOODS = "/api/v1/goods"
 ONE_GOODS = GOODS + "/<int:goods_id>"
-SIGNED_IN, ADMINS, REDEEMERS = Authenticated(), Roles(*ADMIN_ROLES), Roles(VOLUNTEER, *ADMIN_ROLES)
+SIGNED_IN, ADMINS, REDEEMERS = Authenticated(), Roles(*ADMIN_ROLES), Roles(*SELF_ROLES, *ADMIN_ROLES)
 
 routes = RouteTable(tag="points", calls=("volunteers",))
 

@@ -2,7 +2,8 @@
 `actor`. The gateway checks roles; the service decides scope (admins of the team's center),
 leadership (the volunteer linked to the caller's account leads the team) and membership."""
 
-from services.chassis.actors import ADMIN_ROLES, TEAM_LEADER, VOLUNTEER
+from services.chassis.actors import ADMIN_ROLES, TEAM_LEADER
+from services.volunteers.contract.registration import SELF_ROLES
 from services.volunteers.contract.teams import (
     AddMemberSchema,
     ApplicationPageSchema,
@@ -34,7 +35,7 @@ MEMBERS = TEAM + "/members"
 READ = Authenticated()
 ADMINS = Roles(*ADMIN_ROLES)
 LEADERS = Roles(TEAM_LEADER, *ADMIN_ROLES)  # the service checks that a team_leader leads this team
-SELF = Roles(VOLUNTEER, TEAM_LEADER)  # a volunteer acting as themself (a leader is a volunteer too)
+SELF = Roles(*SELF_ROLES)  # a volunteer acting as themself (a leader is a volunteer too)
 
 routes = RouteTable(tag="teams", calls=("volunteers",))
 

@@ -6,6 +6,7 @@ fields only to the volunteer themself and staff of their scope (field visibility
 from services.chassis.actors import ADMIN_ROLES, CENTER_ADMIN, COUNTY_ADMIN, TEAM_LEADER, VOLUNTEER, Actor
 from services.identity.contract import CredentialsSchema, account_state
 from services.volunteers.contract.registration import (
+    SELF_ROLES,
     AuditPageSchema,
     AuditQuerySchema,
     ProfileUpdateSchema,
@@ -29,7 +30,7 @@ VOLUNTEERS = "/api/v1/volunteers"
 VOLUNTEER_PATH = VOLUNTEERS + "/<int:volunteer_id>"
 MINE = "/api/v1/me/volunteer"
 ADMINS, STAFF = Roles(*ADMIN_ROLES), Roles(COUNTY_ADMIN, CENTER_ADMIN, TEAM_LEADER)
-SIGNED_IN, VOLUNTEERS_ONLY = Authenticated(), Roles(VOLUNTEER)
+SIGNED_IN, VOLUNTEERS_ONLY = Authenticated(), Roles(*SELF_ROLES)
 
 routes = RouteTable(tag="volunteers", calls=("volunteers",))
 

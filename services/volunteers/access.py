@@ -3,12 +3,14 @@ center lies in an actor's scope (`reach.py`) and passes the answer in as `within
 
 - county admins: everything in the county;
 - center admins: volunteers, teams and goods whose center lies in their subtree;
-- a volunteer: themself (their account is linked to their record);
+- a volunteer (or a team leader, who is a volunteer too): themself, through the account
+  linked to their record;
 - team leaders: their team's roster and applications (the teams part decides).
 """
 
-from services.chassis.actors import CENTER_ADMIN, COUNTY_ADMIN, TEAM_LEADER, VOLUNTEER
+from services.chassis.actors import CENTER_ADMIN, COUNTY_ADMIN, TEAM_LEADER
 from services.chassis.errors import PermissionDenied
+from services.volunteers.contract.registration import SELF_ROLES
 
 
 def outside():
@@ -34,7 +36,7 @@ def is_admin(actor):
 
 def is_self(actor, account_id):
     """Whether `actor` is the volunteer whose record is linked to `account_id`."""
-    return actor.role == VOLUNTEER and account_id is not None and actor.account_id == str(account_id)
+    return actor.role in SELF_ROLES and account_id is not None and actor.account_id == str(account_id)
 
 
 def require_admin(actor, within):

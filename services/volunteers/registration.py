@@ -2,7 +2,7 @@
 VolunteersService). Rules: `domain.py` and `access.py`; storage: `enrolment.py`,
 `repository.py`; what leaves the service: `views.py`."""
 
-from services.chassis.actors import VOLUNTEER, load_actor
+from services.chassis.actors import load_actor
 from services.chassis.clock import utcnow
 from services.chassis.errors import Conflict
 from services.chassis.observability import current_request_id
@@ -11,6 +11,7 @@ from services.chassis.schemas import load, load_id
 from services.volunteers import access, domain, enrolment
 from services.volunteers import repository as repo
 from services.volunteers.contract.registration import (
+    SELF_ROLES,
     VOLUNTEER_STATUS_CHANGED,
     VOLUNTEER_TRANSFERRED,
     VOLUNTEER_UPDATED,
@@ -65,7 +66,7 @@ class RegistrationEntrypoints:
         values = load(RegistrationSchema, data)
         reach = Reach(self.centers)
         station_id = values["home_station_id"]
-        if actor.role == VOLUNTEER:
+        if actor.role in SELF_ROLES:
             channel, account_id = "self", int(actor.account_id)
         else:
             reach.require_admin_of(actor, station_id)

@@ -11,6 +11,7 @@ from marshmallow import fields, validate
 
 from services.centers.contract import PLATFORMS
 from services.chassis import event_schemas as js
+from services.chassis.actors import TEAM_LEADER, VOLUNTEER
 from services.chassis.schemas import (
     PartialSchema,
     StrictSchema,
@@ -24,6 +25,8 @@ from services.chassis.schemas import (
     page_size_field,
 )
 
+# The roles that act as the volunteer linked to their account (a team leader is a volunteer too).
+SELF_ROLES = (VOLUNTEER, TEAM_LEADER)
 PRIVACY_STATEMENT_VERSION = "2026-11"  # the privacy statement (隐私声明) a registration consents to
 STATUSES = ("active", "suspended", "deregistered")
 CHANNELS = ("self", "staff", "import")

@@ -9,7 +9,7 @@ hours are theirs and their home station's admins' to read.
 
 import base64
 
-from services.chassis.actors import VOLUNTEER, load_actor
+from services.chassis.actors import load_actor
 from services.chassis.clock import utcnow
 from services.chassis.consumer import PoisonEvent, reliable_event_handler
 from services.chassis.errors import Conflict, NotFound, PermissionDenied
@@ -42,6 +42,7 @@ from services.volunteers.contract.hours import (
     TeamHoursSchema,
     VolunteerHoursSchema,
 )
+from services.volunteers.contract.registration import SELF_ROLES
 from services.volunteers.domain import require_active
 from services.volunteers.hours import domain
 from services.volunteers.hours import repository as repo
@@ -404,7 +405,7 @@ def _listing_scope(session, centers, actor):
 
 
 def _require_volunteer_role(actor):
-    if actor.role != VOLUNTEER:
+    if actor.role not in SELF_ROLES:
         raise PermissionDenied("scope.role", "此操作仅限志愿者本人。")
 
 

@@ -7,13 +7,13 @@ fields, and the caller's `Standing` towards the team.
 
 from dataclasses import dataclass
 
-from services.chassis.actors import TEAM_LEADER, VOLUNTEER, Actor
+from services.chassis.actors import Actor
 from services.chassis.errors import Conflict, InvalidInput, PermissionDenied
 from services.volunteers.access import is_admin, require_admin
+from services.volunteers.contract.registration import SELF_ROLES
 from services.volunteers.domain import TEAM_KINDS
 
 LOCAL = "local"  # the kind whose name the county gives (local_kind_name)
-SELF_ROLES = (VOLUNTEER, TEAM_LEADER)  # roles that act as the volunteer linked to their account
 UPDATABLE = ("name", "kind", "local_kind_name", "description", "leader_volunteer_id")
 
 

@@ -53,9 +53,10 @@ READ = (401, 200, 200, 200, 200, 200)
 READ_UNKNOWN = (401, 404, 404, 404, 404, 404)
 READS = {"in": READ, "out": READ, "unknown": READ_UNKNOWN}
 ADMINS = (401, 403, 403, 403, 200, 200)  # routes of admins that name no target
-VOLUNTEER_ONLY = (401, 403, 200, 403, 403, 403)  # routes of the volunteer caller's own account
-VOLUNTEER_AND_ADMINS = (401, 403, 200, 403, 200, 200)
-HOLDERS_UNKNOWN = (401, 403, 404, 403, 404, 404)  # an unknown id, on a route of volunteers and admins
+# routes of the caller's own volunteer record: volunteers and team leaders (a leader is a volunteer too)
+VOLUNTEER_ONLY = (401, 403, 200, 200, 403, 403)
+VOLUNTEER_AND_ADMINS = (401, 403, 200, 200, 200, 200)
+HOLDERS_UNKNOWN = (401, 403, 404, 404, 404, 404)  # an unknown id, on a route of volunteers and admins
 SELF_UNKNOWN = (401, 403, 404, 404, 403, 403)  # an unknown id, on a route of volunteers and team leaders
 
 
@@ -105,7 +106,8 @@ ACCOUNT_ROUTES = (
     "GET /api/v1/accounts/{account_id}/audit",
 )
 APPLY = (401, 403, 201, 201, 403, 403)
-SUBMIT = (401, 403, 201, 403, 403, 403)
+SUBMIT = (401, 403, 201, 201, 403, 403)  # by the caller for themself
+OWNER_ONLY = (401, 403, 201, 403, 403, 403)  # the volunteer caller's own record, nobody else's
 
 
 MATRIX = {
@@ -146,7 +148,7 @@ MATRIX = {
     "POST /api/v1/volunteers/{volunteer_id}/reveal": _admins(200),
     "GET /api/v1/volunteer-audit": {"-": ADMINS},
     "GET /api/v1/me/volunteer": {"-": VOLUNTEER_ONLY},
-    "POST /api/v1/me/volunteer": {"-": (401, 403, 201, 403, 403, 403)},
+    "POST /api/v1/me/volunteer": {"-": (401, 403, 201, 409, 403, 403)},
     "GET /api/v1/me/volunteer/export": {"-": VOLUNTEER_ONLY},
     # -- teams
     "GET /api/v1/team-kinds": {"-": READ},
@@ -201,7 +203,7 @@ MATRIX = {
     "GET /api/v1/volunteers/{volunteer_id}/hours": _own(200, HOLDERS_UNKNOWN),
     "GET /api/v1/teams/{team_id}/hours": {"in": READ, "out": READ, "unknown": READ},  # zeros: the team is not looked up
     "GET /api/v1/centers/{center_id}/hours": READS,
-    "POST /api/v1/me/backfills": {"in": SUBMIT, "out": SUBMIT, "unknown": (401, 403, 422, 403, 403, 403)},
+    "POST /api/v1/me/backfills": {"in": SUBMIT, "out": SUBMIT, "unknown": (401, 403, 422, 422, 403, 403)},
     "GET /api/v1/backfills": {"-": VOLUNTEER_AND_ADMINS},
     "GET /api/v1/backfills/{backfill_id}": _own(200, HOLDERS_UNKNOWN),
     "GET /api/v1/backfills/{backfill_id}/photos/{position}": _own(200, HOLDERS_UNKNOWN),
@@ -209,8 +211,8 @@ MATRIX = {
     "POST /api/v1/backfills/{backfill_id}/reject": _admins(200),
     "POST /api/v1/hour-entries/{entry_id}/dispute": {
         "in": (401, 403, 403, 403, 403, 403),
-        "self": SUBMIT,
-        "unknown": (401, 403, 404, 403, 403, 403),
+        "self": OWNER_ONLY,
+        "unknown": (401, 403, 404, 404, 403, 403),
     },
     "POST /api/v1/hour-entries/{entry_id}/resolve": _admins(200),
     "POST /api/v1/hour-entries/{entry_id}/revoke": _admins(200),
