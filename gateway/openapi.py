@@ -13,6 +13,7 @@ import re
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import fields as ma_fields
+from marshmallow import validate
 
 from services.chassis.schemas import MAX_ID, Text
 from services.identity.contract import USERNAME, Username
@@ -96,7 +97,13 @@ def build(routes, title="Wenming API", version="1.0.0"):
         servers=[{"url": "/", "description": "The gateway that serves this document; every path starts /api/v1."}],
         tags=[{"name": tag, "description": tag_description(tag, routes)} for tag in tags_of(routes)],
     )
-    for attributes in (visibility_attributes, text_attributes, date_attributes, nullable_object_attributes):
+    for attributes in (
+        visibility_attributes,
+        text_attributes,
+        date_attributes,
+        nullable_object_attributes,
+        excluded_values,
+    ):
         plugin.converter.add_attribute_function(attributes)
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     spec.components.schema("Problem", schema=ProblemSchema)
@@ -132,6 +139,17 @@ def visibility_attributes(converter, field, ret, **kwargs):
     if rule.mask is not None:
         out["x-visibility-mask"] = {"shown_to": rule.masked_level, "keep_start": rule.mask[0], "keep_end": rule.mask[1]}
     return out
+
+
+def excluded_values(converter, field, ret, **kwargs):
+    """Values a field's `NoneOf` validator refuses (e.g. a stock change of 0), as `not`."""
+    refused = [
+        value
+        for validator in field.validators
+        if isinstance(validator, validate.NoneOf)
+        for value in validator.iterable
+    ]
+    return {"not": {"enum": refused}} if refused else {}
 
 
 def text_attributes(converter, field, ret, **kwargs):

@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from services.chassis.actors import ADMIN_ROLES
 from services.volunteers.contract.imports import (
+    MAX_UPLOAD_BYTES,
     ImportCreateSchema,
     ImportRowPageSchema,
     ImportRowQuerySchema,
@@ -33,6 +34,7 @@ routes = RouteTable(tag="volunteer-imports", calls=("volunteers",))
     summary="Upload a file of volunteers to import (admins of the center's scope); the rows are imported "
     "in the background: follow the run at its Location",
     body=ImportCreateSchema(),
+    max_body_bytes=MAX_UPLOAD_BYTES,
     response=ImportSchema(),
     status=201,
     response_headers=("Location",),

@@ -39,7 +39,7 @@ routes = RouteTable(tag="points", calls=("volunteers",))
 @routes.route(
     "GET",
     "/api/v1/me/points",
-    auth=SIGNED_IN,
+    auth=Roles(*SELF_ROLES),
     summary="My points: balance and history, newest first (volunteers)",
     query=PointsQuerySchema(),
     response=PointsAccountSchema(),

@@ -160,7 +160,7 @@ async def leave_team(edge, call, team_id):
     return Reply(204)
 
 
-@routes.route("GET", "/api/v1/me/teams", auth=READ, summary="My teams and my applications", response=MyTeamsSchema())
+@routes.route("GET", "/api/v1/me/teams", auth=SELF, summary="My teams and my applications", response=MyTeamsSchema())
 async def my_teams(edge, call):
     return await _service(edge).my_teams(call.principal.as_payload())
 

@@ -37,6 +37,7 @@ _TYPE_MESSAGES = (
     (fields.DateTime, "必须是 ISO 8601 时间。"),
     (fields.Date, "必须是 YYYY-MM-DD 格式的日期。"),
     (fields.List, "必须是列表。"),
+    (fields.Boolean, "必须是 true 或 false。"),
     (fields.String, "必须是字符串。"),
 )
 _COMMON_MESSAGES = {
@@ -94,6 +95,16 @@ class Text(fields.String):
         if (_CONTROL_MULTILINE if self.multiline else _CONTROL).search(text):
             raise self.make_error("control_multiline" if self.multiline else "control")
         return text
+
+
+class Flag(fields.Boolean):
+    """JSON true or false, nothing else: marshmallow's Boolean also takes 1, "yes" or "on"
+    (a query string's flag stays a Boolean: there every value is text)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
 
 
 class Whole(fields.Nested):

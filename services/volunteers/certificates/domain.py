@@ -20,12 +20,11 @@ from decimal import Decimal
 
 from services.chassis.errors import Conflict, InvalidInput
 from services.volunteers.certificates.signing import canonical, from_b64url
-from services.volunteers.contract.certificates import CERTIFICATE_FORMAT
+from services.volunteers.contract.certificates import CERTIFICATE_FORMAT, MAX_ACTIVITIES
 
 NUMBER_PREFIX = "ZS"  # 证书
 NUMBER_RANDOM_BITS = 60
 CODE_BYTES = 10  # 80 bits of the signature
-MAX_ENTRIES = 1000  # entries on one certificate; a longer record is certified in several periods
 CHINA = timezone(timedelta(hours=8), "CST")  # the date of issue is the county's date (no DST)
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _GROUP = f"[{CROCKFORD}]{{4}}"
@@ -134,8 +133,8 @@ def certificate_content(issue):
     if not issue.entries:
         message = "该期间内没有已确认的服务时长，无法出具证明。"
         raise InvalidInput("certificate.no_hours", message, {"period_start": [message], "period_end": [message]})
-    if len(issue.entries) > MAX_ENTRIES:
-        message = f"该期间内的服务记录超过 {MAX_ENTRIES} 条，请缩短期间分次出具。"
+    if len(issue.entries) > MAX_ACTIVITIES:
+        message = f"该期间内的服务记录超过 {MAX_ACTIVITIES} 条，请缩短期间分次出具。"
         raise InvalidInput("certificate.too_many_entries", message, {"period_end": [message]})
     return {
         "format": CERTIFICATE_FORMAT,  # signed: names the meaning of every field

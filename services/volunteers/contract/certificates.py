@@ -8,13 +8,14 @@ on the PDF beside the number). How a third party verifies: docs/volunteers-rpc.m
 admins of the scope, and by whoever holds the number with its code).
 """
 
-from marshmallow import fields
+from marshmallow import fields, validate
 
 from services.chassis import event_schemas as js
-from services.chassis.schemas import StrictSchema, Text, date_field, described, length
+from services.chassis.schemas import StrictSchema, Text, Whole, date_field, described, id_field, length
 
 CERTIFICATE_FORMAT = "wenming.volunteer-service-record.v1"
 HOURS_PATTERN = r"^[0-9]+\.[0-9]{2}$"
+MAX_ACTIVITIES = 1000  # entries on one certificate; a longer record is certified in several periods
 
 _HOURS = "Hours as a decimal string with two places, e.g. 12.50."
 
@@ -74,12 +75,45 @@ class CertificateSummarySchema(StrictSchema):
     issued_on = fields.Date()
 
 
+def _stated(description):
+    return Text(required=True, validate=length(1, 200), **described(description))
+
+
+class PresentedActivitySchema(StrictSchema):
+    served_on = _stated("As issued.")
+    activity_title = _stated("As issued.")
+    hours = _stated("As issued.")
+
+
+class PresentedContentSchema(StrictSchema):
+    """A certificate's content as presented: every field it states, none other (a field added
+    or missing is refused as input; any value changed fails the signature)."""
+
+    format = _stated("As issued.")
+    number = _stated("As issued.")
+    volunteer_id = id_field("As issued.", required=True)
+    volunteer_number = _stated("As issued.")
+    name = _stated("As issued.")
+    period_start = _stated("As issued.")
+    period_end = _stated("As issued.")
+    total_hours = _stated("As issued.")
+    activities = fields.List(
+        Whole(PresentedActivitySchema),
+        required=True,
+        validate=validate.Length(max=MAX_ACTIVITIES, error=f"最多 {MAX_ACTIVITIES} 条。"),
+        **described("As issued."),
+    )
+    issuing_center_id = id_field("As issued.", required=True)
+    issuing_center_name = _stated("As issued.")
+    issued_on = _stated("As issued.")
+    issued_by = _stated("As issued.")
+    key_id = _stated("As issued.")
+
+
 class VerifySchema(StrictSchema):
     """A certificate document presented for verification (as GET returned it)."""
 
-    certificate = fields.Dict(
-        keys=fields.String(), required=True, **described("The certificate object exactly as issued.")
-    )
+    certificate = Whole(PresentedContentSchema, required=True, **described("The certificate object exactly as issued."))
     signature = Text(required=True, validate=length(1, 200), **described("Its signature, base64url."))
     verification_code = Text(
         load_default=None, allow_none=True, validate=length(1, 40), **described("If given, must match the signature.")

@@ -12,6 +12,7 @@ from marshmallow import fields, validate
 
 from services.chassis import event_schemas as js
 from services.chassis.schemas import (
+    Flag,
     PartialSchema,
     StrictSchema,
     Text,
@@ -55,7 +56,7 @@ class GoodsUpdateSchema(PartialSchema):
     name = Text(validate=length(1, 50), **described("What the item is."))
     description = Text(multiline=True, allow_none=True, validate=length(1, 500), **described("Details."))
     price = _quantity(f"Price in points, 1 to {MAX_PRICE}.", 1, MAX_PRICE)
-    active = fields.Boolean(**described("false withdraws the item from the shelf (no redemption), true puts it back."))
+    active = Flag(**described("false withdraws the item from the shelf (no redemption), true puts it back."))
 
 
 class StockChangeSchema(StrictSchema):

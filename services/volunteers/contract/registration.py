@@ -13,6 +13,7 @@ from services.centers.contract import PLATFORMS
 from services.chassis import event_schemas as js
 from services.chassis.actors import TEAM_LEADER, VOLUNTEER
 from services.chassis.schemas import (
+    Flag,
     PartialSchema,
     StrictSchema,
     Text,
@@ -50,7 +51,7 @@ class GuardianSchema(StrictSchema):
     name = Text(required=True, validate=length(1, 50), **described("The guardian's name."))
     relation = Text(required=True, validate=length(1, 20), **described("e.g. 父亲, 母亲."))
     phone = Text(required=True, validate=length(5, 30), **described("The guardian's mobile phone (stored encrypted)."))
-    consented = fields.Boolean(required=True, **described("Must be true: the guardian agrees."))
+    consented = Flag(required=True, **described("Must be true: the guardian agrees."))
 
 
 class ConsentSchema(StrictSchema):

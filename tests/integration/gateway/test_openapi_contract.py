@@ -104,6 +104,7 @@ def contract_config(base_url, token, logout_token):
                 # (an unmatched precondition is a 412 in RFC 9110): until it does, `*` only
                 {"include-operation-id": "update_center", "parameters": {"If-Match": "*"}},
                 {"include-operation-id": "update_volunteer", "parameters": {"If-Match": "*"}},
+                {"include-operation-id": "points_update_goods", "parameters": {"If-Match": "*"}},
             ],
             "checks": {
                 "enabled": True,

@@ -166,7 +166,7 @@ def test_a_period_without_confirmed_hours_gets_no_certificate(ring):
 
 
 def test_too_many_entries_must_be_certified_in_shorter_periods(ring):
-    entries = [entry(date(2026, 1, 1), "值守", "1.00")] * (domain.MAX_ENTRIES + 1)
+    entries = [entry(date(2026, 1, 1), "值守", "1.00")] * (domain.MAX_ACTIVITIES + 1)
     with pytest.raises(InvalidInput) as refused:
         issue(ring, entries=entries)
     assert refused.value.code == "certificate.too_many_entries"
