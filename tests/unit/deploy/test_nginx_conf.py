@@ -5,7 +5,7 @@ from pathlib import Path
 import crossplane
 
 from gateway.protocol import MAX_HEADER_BYTES
-from gateway.routing import MAX_BODY_BYTES
+from gateway.routes import ROUTES
 
 CONF = Path(__file__).resolve().parents[3] / "deploy" / "nginx" / "wenming.conf"
 
@@ -41,7 +41,8 @@ def test_slow_and_idle_clients_are_timed_out_and_capped():
 
 def test_the_proxy_lets_through_no_more_than_the_gateway_accepts():
     found = parsed()
-    assert found["client_max_body_size"] == [[f"{MAX_BODY_BYTES // (1024 * 1024)}m"]]
+    largest = max(route.max_body_bytes for route in ROUTES)
+    assert found["client_max_body_size"] == [[f"{largest // (1024 * 1024)}m"]]
     [[_, size]] = found["large_client_header_buffers"]
     assert int(size.removesuffix("k")) * 1024 <= MAX_HEADER_BYTES
     # the client's address reaches the gateway's login limits (TRUSTED_PROXIES there)
