@@ -5,6 +5,7 @@ service, both in-process."""
 import re
 import time
 
+import jwt
 import pytest
 import requests
 
@@ -18,6 +19,7 @@ from services.identity.keys import SigningKeys, issue_token, new_private_pem
 from services.identity.models import Account, Base
 from services.identity.service import IdentityService
 from services.volunteers import migrate as volunteers_migrate
+from services.volunteers.models import Volunteer
 from services.volunteers.service import VolunteersService
 from tests.support.net import free_port
 from tests.support.processes import log_tail, start_module, stop
@@ -126,6 +128,58 @@ def volunteers_service(start_service, centers_service, tmp_path, nameko_config):
 def volunteers_gateway(volunteers_service, start_gateway):
     """One gateway process in front of identity, centers and volunteers."""
     return start_gateway()
+
+
+@pytest.fixture
+def volunteer_tree(volunteers_gateway, web, county_token):
+    """county → a → a1; county → b → b1, made through the gateway: {name: center id}."""
+    ids = {}
+    for name, level, parent in (
+        ("county", "center", None),
+        ("a", "institute", "county"),
+        ("a1", "station", "a"),
+        ("b", "institute", "county"),
+        ("b1", "station", "b"),
+    ):
+        body = {"code": f"v-{name}", "name": f"{name} 实践", "level": level, "parent_id": ids.get(parent)}
+        response = web.post("/api/v1/centers", json=body, token=county_token)
+        assert response.status_code == 201, response.text
+        ids[name] = response.json()["id"]
+    return ids
+
+
+@pytest.fixture
+def volunteer_of(tmp_path, volunteers_service):
+    """`volunteer_of(token, station_id, name="测试志愿者")`: a volunteer record linked to the
+    token's account, written straight into the volunteers database (no event, no private
+    data); its id."""
+    store = Store(f"sqlite:///{tmp_path / 'volunteers.db'}", VolunteersService.db.metadata, source="volunteers")
+
+    def add(token, station_id, name="测试志愿者"):
+        account_id = int(jwt.decode(token, options={"verify_signature": False})["sub"])
+        now = utcnow()
+        with store.unit_of_work() as uow:
+            volunteer = Volunteer(
+                volunteer_number=f"TEST-2026-{account_id:06d}",
+                account_id=account_id,
+                name=name,
+                skills=[],
+                service_categories=[],
+                available_times=[],
+                home_station_id=station_id,
+                status="active",
+                channel="staff",
+                registered_by="test",
+                version=1,
+                created_at=now,
+                updated_at=now,
+            )
+            uow.session.add(volunteer)
+            uow.flush()
+            return volunteer.id
+
+    yield add
+    store.dispose()
 
 
 @pytest.fixture

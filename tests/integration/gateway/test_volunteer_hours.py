@@ -6,69 +6,19 @@ callers outside each route's scope."""
 import base64
 
 import eventlet
-import jwt
 import pytest
 from kombu import Connection, Exchange, Producer, Queue
 
-from services.chassis.clock import utcnow
-from services.chassis.db import Store
 from services.chassis.events import SERIALIZER, make_event
 from services.volunteers.contract.hours import ACTIVITIES, ATTENDANCE_CONFIRMED, MAX_PHOTO_BYTES, STAR_LEVEL_REACHED
-from services.volunteers.models import Base, Volunteer
 from tests.support.waiting import wait_for
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x01" * 32
 
 
 @pytest.fixture
-def tree(volunteers_gateway, web, county_token):
-    """county → a → a1; county → b → b1."""
-    ids = {}
-    for name, level, parent in (
-        ("county", "center", None),
-        ("a", "institute", "county"),
-        ("a1", "station", "a"),
-        ("b", "institute", "county"),
-        ("b1", "station", "b"),
-    ):
-        body = {"code": f"h-{name}", "name": f"{name} 实践", "level": level, "parent_id": ids.get(parent)}
-        response = web.post("/api/v1/centers", json=body, token=county_token)
-        assert response.status_code == 201, response.text
-        ids[name] = response.json()["id"]
-    return ids
-
-
-@pytest.fixture
-def volunteer_of(tmp_path, volunteers_service):
-    """`volunteer_of(token, station_id)`: a volunteer record linked to the token's account,
-    written straight into the volunteers database; its id."""
-    store = Store(f"sqlite:///{tmp_path / 'volunteers.db'}", Base.metadata, source="volunteers")
-
-    def add(token, station_id):
-        account_id = int(jwt.decode(token, options={"verify_signature": False})["sub"])
-        now = utcnow()
-        with store.unit_of_work() as uow:
-            volunteer = Volunteer(
-                volunteer_number=f"TEST-2026-{account_id:06d}",
-                account_id=account_id,
-                name="时长志愿者",
-                skills=[],
-                service_categories=[],
-                available_times=[],
-                home_station_id=station_id,
-                status="active",
-                channel="staff",
-                registered_by="test",
-                version=1,
-                created_at=now,
-                updated_at=now,
-            )
-            uow.session.add(volunteer)
-            uow.flush()
-            return volunteer.id
-
-    yield add
-    store.dispose()
+def tree(volunteer_tree):
+    return volunteer_tree
 
 
 def publish(amqp_uri, event):

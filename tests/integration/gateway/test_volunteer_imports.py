@@ -27,18 +27,8 @@ ROWS = [
 
 
 @pytest.fixture
-def tree(volunteers_gateway, web, county_token):
-    ids = {}
-    for name, level, parent in (
-        ("county", "center", None),
-        ("a", "institute", "county"),
-        ("a1", "station", "a"),
-        ("b", "institute", "county"),
-        ("b1", "station", "b"),
-    ):
-        body = {"code": f"g-{name}", "name": f"{name} 实践", "level": level, "parent_id": ids.get(parent)}
-        ids[name] = web.post("/api/v1/centers", json=body, token=county_token).json()["id"]
-    return ids
+def tree(volunteer_tree):
+    return volunteer_tree
 
 
 def upload_body(center_id, rows=ROWS):

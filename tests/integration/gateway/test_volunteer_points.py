@@ -2,68 +2,18 @@
 volunteers (all on the real broker). One flow, from goods on the shelf and points earned
 from an attendance to a redemption, and the refusals of callers outside each route's scope."""
 
-import jwt
 import pytest
 import requests
 from kombu import Connection, Exchange, Producer
 
-from services.chassis.clock import utcnow
-from services.chassis.db import Store
 from services.chassis.events import SERIALIZER, make_event
 from services.volunteers.contract.hours import ACTIVITIES, ATTENDANCE_CONFIRMED
-from services.volunteers.models import Base, Volunteer
 from tests.support.waiting import wait_for
 
 
 @pytest.fixture
-def tree(volunteers_gateway, web, county_token):
-    """county → a → a1; county → b → b1."""
-    ids = {}
-    for name, level, parent in (
-        ("county", "center", None),
-        ("a", "institute", "county"),
-        ("a1", "station", "a"),
-        ("b", "institute", "county"),
-        ("b1", "station", "b"),
-    ):
-        body = {"code": f"p-{name}", "name": f"{name} 实践", "level": level, "parent_id": ids.get(parent)}
-        response = web.post("/api/v1/centers", json=body, token=county_token)
-        assert response.status_code == 201, response.text
-        ids[name] = response.json()["id"]
-    return ids
-
-
-@pytest.fixture
-def volunteer_of(tmp_path, volunteers_service):
-    """`volunteer_of(token, station_id)`: a volunteer record linked to the token's account,
-    written straight into the volunteers database; its id."""
-    store = Store(f"sqlite:///{tmp_path / 'volunteers.db'}", Base.metadata, source="volunteers")
-
-    def add(token, station_id):
-        account_id = int(jwt.decode(token, options={"verify_signature": False})["sub"])
-        now = utcnow()
-        with store.unit_of_work() as uow:
-            volunteer = Volunteer(
-                volunteer_number=f"TEST-2026-{account_id:06d}",
-                account_id=account_id,
-                name="积分志愿者",
-                skills=[],
-                service_categories=[],
-                available_times=[],
-                home_station_id=station_id,
-                status="active",
-                channel="staff",
-                registered_by="test",
-                version=1,
-                created_at=now,
-                updated_at=now,
-            )
-            uow.session.add(volunteer)
-            uow.flush()
-            return volunteer.id
-
-    yield add
-    store.dispose()
+def tree(volunteer_tree):
+    return volunteer_tree
 
 
 def publish_attendance(amqp_uri, volunteer_id, points):

@@ -2,63 +2,12 @@
 admin creates a team, a volunteer applies, the leader approves, the roster shows them; and
 callers of another subtree, of the wrong role or without a token are refused."""
 
-import jwt
 import pytest
 
-from services.chassis.clock import utcnow
-from services.chassis.db import Store
-from services.volunteers.models import Volunteer
-from services.volunteers.service import VolunteersService
-
 
 @pytest.fixture
-def tree(volunteers_gateway, web, county_token):
-    """county → a → a1; county → b."""
-    ids = {}
-    for name, level, parent in (
-        ("county", "center", None),
-        ("a", "institute", "county"),
-        ("a1", "station", "a"),
-        ("b", "institute", "county"),
-    ):
-        body = {"code": f"teams-{name}", "name": f"{name} 实践", "level": level, "parent_id": ids.get(parent)}
-        response = web.post("/api/v1/centers", json=body, token=county_token)
-        assert response.status_code == 201, response.text
-        ids[name] = response.json()["id"]
-    return ids
-
-
-@pytest.fixture
-def volunteer_of(tmp_path, volunteers_gateway):
-    """`volunteer_of(token, name)`: a volunteer row linked to the token's account, written
-    straight into the volunteers database; returns its id."""
-    store = Store(f"sqlite:///{tmp_path / 'volunteers.db'}", VolunteersService.db.metadata, source="volunteers")
-
-    def add(token, name, station_id):
-        account_id = int(jwt.decode(token, options={"verify_signature": False})["sub"])
-        now = utcnow()
-        with store.unit_of_work() as uow:
-            volunteer = Volunteer(
-                volunteer_number=f"TEST-2026-{account_id:06d}",
-                account_id=account_id,
-                name=name,
-                skills=[],
-                service_categories=[],
-                available_times=[],
-                home_station_id=station_id,
-                status="active",
-                channel="staff",
-                registered_by="test",
-                version=1,
-                created_at=now,
-                updated_at=now,
-            )
-            uow.session.add(volunteer)
-            uow.flush()
-            return volunteer.id
-
-    yield add
-    store.dispose()
+def tree(volunteer_tree):
+    return volunteer_tree
 
 
 @pytest.fixture
@@ -69,8 +18,8 @@ def callers(tree, tokens, volunteer_of):
         "leader": tokens("teams-leader", "team_leader"),
         "volunteer": tokens("teams-volunteer", "volunteer"),
     }
-    found["leader_id"] = volunteer_of(found["leader"], "王队长", tree["a1"])
-    found["volunteer_id"] = volunteer_of(found["volunteer"], "李志愿", tree["a1"])
+    found["leader_id"] = volunteer_of(found["leader"], tree["a1"], name="王队长")
+    found["volunteer_id"] = volunteer_of(found["volunteer"], tree["a1"], name="李志愿")
     return found
 
 
