@@ -10,7 +10,6 @@ nothing twice) or `refused` (with a stable code and the reason per field). The r
 holds an ID number or a phone. Human-readable: docs/volunteers-rpc.md ("Imports").
 """
 
-
 from marshmallow import fields, validate
 
 from services.chassis import event_schemas as js
