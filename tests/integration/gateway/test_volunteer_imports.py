@@ -17,12 +17,12 @@ from tests.support.people import id_number, phone
 HEADER = ["姓名", "身份证号", "手机号", "阵地编码", "服务类别", "可服务时间"]
 BAD_CHECK = id_number(3)[:17] + ("0" if id_number(3)[17] != "0" else "1")
 ROWS = [
-    ["张三", id_number(1), phone(1), "g-a1", "理论宣讲、文化服务", "周末"],  # 2: imported
+    ["张三", id_number(1), phone(1), "v-a1", "理论宣讲、文化服务", "周末"],  # 2: imported
     ["李四", id_number(2), phone(2), "", "健康与体育服务", "节假日"],  # 3: imported, into the run's center
-    ["王五", BAD_CHECK, phone(3), "g-a1", "", ""],  # 4: check digit
-    ["赵六", id_number(4), "12345", "g-a1", "", ""],  # 5: phone
-    ["钱七", id_number(5), phone(5), "g-b1", "", ""],  # 6: outside the run's subtree
-    ["孙八", id_number(6), phone(6), "g-a1", "广场舞", ""],  # 7: unknown category
+    ["王五", BAD_CHECK, phone(3), "v-a1", "", ""],  # 4: check digit
+    ["赵六", id_number(4), "12345", "v-a1", "", ""],  # 5: phone
+    ["钱七", id_number(5), phone(5), "v-b1", "", ""],  # 6: outside the run's subtree
+    ["孙八", id_number(6), phone(6), "v-a1", "广场舞", ""],  # 7: unknown category
 ]
 
 
