@@ -7,7 +7,7 @@ PostgreSQL database by default, centers on SQLite; all deleted afterwards), the 
 volunteers services, each as its own `nameko run` process with the project's config; creates
 an institute and a station; writes `--rows` rows of made-up but valid people (ID numbers with a
 correct check character, mobile numbers, Chinese categories and times, all under the station)
-as a CSV (gzip-compressed, as a client sends 10,000 rows within the gateway's 1 MiB) or an
+as a CSV (gzip-compressed, as a client sends a large file within an upload's 2 MiB) or an
 xlsx; uploads it with `volunteers.start_import` over RPC; polls `get_import` until the run is
 done. Printed: the file's sizes, the upload call, the run's rows/s end to end (from the upload
 call to the run seen finished) and while working (the run's own started_at → finished_at), the
