@@ -489,6 +489,21 @@ def _emit_decision(uow, volunteer, request):
     )
 
 
+def personal_export(session, volunteer_id):
+    """The volunteer's ledger for their export of everything held on them: the total, the
+    star level, every entry, back-fill request (photos listed, not included) and dispute."""
+    total_hours, star_level = repo.total_of(session, volunteer_id)
+    entries, backfills, disputes = repo.everything_of(session, volunteer_id)
+    by_id = {entry.id: entry for entry in entries}
+    return {
+        "total_hours": float(total_hours),
+        "star_level": star_level,
+        "entries": _entry.dump(entries, many=True),
+        "backfills": [_backfill_view(session, request) for request in backfills],
+        "disputes": [_dispute_view(dispute, by_id[dispute.entry_id]) for dispute in disputes],
+    }
+
+
 def _backfill_view(session, request):
     return {**_backfill.dump(request), "photos": repo.photo_infos(session, [request.id])[request.id]}
 

@@ -128,6 +128,14 @@ def set_star_level(session, volunteer_id, standing):
     )
 
 
+def everything_of(session, volunteer_id):
+    """(entries, back-fill requests, disputes) of a volunteer, oldest first: their export."""
+    return tuple(
+        session.scalars(sa.select(model).where(model.volunteer_id == volunteer_id).order_by(model.id)).all()
+        for model in (HourEntry, BackfillRequest, HourDispute)
+    )
+
+
 def total_of(session, volunteer_id):
     """(confirmed hours, star level) of a volunteer; (0, 0) before their first entry."""
     row = session.execute(

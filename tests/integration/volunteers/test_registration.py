@@ -201,3 +201,22 @@ def test_deregistration_takes_the_volunteer_out_of_teams_and_their_export_shows_
     assert [item["volunteer_id"] for item in roster["items"]] == [leader["id"]]
     (left,) = events(engine, "team.member_left")
     assert left["data"]["reason"] == "deregistered" and left["data"]["volunteer_id"] == member["id"]
+
+
+def test_a_volunteers_export_holds_their_ledger(volunteers, tree):
+    me = volunteer_actor(901)
+    created = volunteers.register(registration(tree["a1"], 31), me)
+    claim = {
+        "activity_title": "社区清扫",
+        "center_id": tree["a1"],
+        "served_on": "2026-11-01",
+        "hours": 3.5,
+        "explanation": "组织者漏记，站长可证明。",
+    }
+    request = volunteers.submit_backfill(claim, me)
+    volunteers.approve_backfill(request["id"], center_admin(tree["a"]))
+    hours = volunteers.export_my_data(me)["hours"]
+    assert (hours["total_hours"], hours["star_level"]) == (3.5, 0)
+    (entry,) = hours["entries"]
+    assert entry["volunteer_id"] == created["id"] and entry["source"] == "backfill"
+    assert [backfill["status"] for backfill in hours["backfills"]] == ["approved"]
