@@ -48,6 +48,7 @@ from services.volunteers.hours import domain
 from services.volunteers.hours import repository as repo
 from services.volunteers.hours.models import BackfillPhoto, BackfillRequest, HourDispute, HourEntry
 from services.volunteers.reach import Reach
+from services.volunteers.teams import repository as teams_repo
 
 UNIQUE = {
     # two approvals of one request raced in two processes on SQLite, which has no row locks
@@ -329,10 +330,11 @@ class HourEntrypoints:
     @rpc
     def get_team_hours(self, team_id, filters=None):
         """The confirmed hours served with a team: an aggregate without personal data, open
-        to every signed-in caller like a center's statistics."""
+        to every signed-in caller like a center's statistics; NotFound for an unknown team."""
         team_id = load_id(team_id, "team_id")
         period = domain.period(load(PeriodQuerySchema, filters or {}))
         with self.db.read() as session:
+            teams_repo.get_team(session, team_id)
             figures = repo.period_totals(session, HourEntry.team_id == team_id, period)
             return _team_hours.dump({"team_id": team_id, **_period_view(period, figures)})
 

@@ -201,7 +201,7 @@ MATRIX = {
     # -- hours
     "GET /api/v1/me/hours": {"-": VOLUNTEER_ONLY},
     "GET /api/v1/volunteers/{volunteer_id}/hours": _own(200, HOLDERS_UNKNOWN),
-    "GET /api/v1/teams/{team_id}/hours": {"in": READ, "out": READ, "unknown": READ},  # zeros: the team is not looked up
+    "GET /api/v1/teams/{team_id}/hours": READS,
     "GET /api/v1/centers/{center_id}/hours": READS,
     "POST /api/v1/me/backfills": {"in": SUBMIT, "out": SUBMIT, "unknown": (401, 403, 422, 422, 403, 403)},
     "GET /api/v1/backfills": {"-": VOLUNTEER_AND_ADMINS},

@@ -348,15 +348,20 @@ def test_totals_per_team_and_center_subtree_count_confirmed_entries(
     volunteers, tree, add_volunteer, amqp_uri, engine, volunteers_store
 ):
     first, second = add_volunteer(tree["a1"]), add_volunteer(tree["b1"])
+    team_id = volunteers.create_team(
+        {"center_id": tree["a"], "name": "宣讲队", "kind": "lecture", "leader_volunteer_id": first}, COUNTY
+    )["id"]
     events = [
-        publish(amqp_uri, attendance(first, tree["a1"], hours=2, team_id=31, served_on="2026-10-01")),
-        publish(amqp_uri, attendance(second, tree["a2"], hours=3, team_id=31, served_on="2026-11-01")),
+        publish(amqp_uri, attendance(first, tree["a1"], hours=2, team_id=team_id, served_on="2026-10-01")),
+        publish(amqp_uri, attendance(second, tree["a2"], hours=3, team_id=team_id, served_on="2026-11-01")),
         publish(amqp_uri, attendance(second, tree["b1"], hours=5, served_on="2026-11-02")),
     ]
     wait_for(lambda: all(handled(engine, event) for event in events))
-    team = volunteers.get_team_hours(31)
+    team = volunteers.get_team_hours(team_id)
     assert (team["total_hours"], team["entry_count"], team["volunteer_count"]) == (5.0, 2, 2)
-    assert volunteers.get_team_hours(31, {"start": "2026-11-01"})["total_hours"] == 3.0
+    assert volunteers.get_team_hours(team_id, {"start": "2026-11-01"})["total_hours"] == 3.0
+    with pytest.raises(NotFound):
+        volunteers.get_team_hours(team_id + 1)
     assert volunteers.get_center_hours(tree["a"])["total_hours"] == 5.0
     assert volunteers.get_center_hours(tree["county"])["total_hours"] == 10.0
     october = volunteers.get_center_hours(tree["county"], {"start": "2026-10-01", "end": "2026-10-31"})
