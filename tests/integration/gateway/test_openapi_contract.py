@@ -132,6 +132,7 @@ def run_schemathesis(schema):
     """Every failure of the run as a line, the errors, the phases that ran, why the run
     stopped, and how many answers of each status every phase got for every operation."""
     failures, phases, errors, answers = [], {}, [], Counter()
+    unsendable = 0  # generated requests the HTTP client refused to send
     stop_reason = None
     for event in from_schema(schema).execute():
         if isinstance(event, events.ScenarioFinished):
@@ -152,6 +153,7 @@ def run_schemathesis(schema):
             if isinstance(error, requests.exceptions.InvalidHeader):
                 # the generator drew a header value the HTTP client refuses to send (an int
                 # for X-Request-Id): the request never reached the gateway
+                unsendable += 1
                 continue
             errors.append(f"{type(event).__name__}: {error!r}")
         elif isinstance(event, events.PhaseFinished):
@@ -159,7 +161,7 @@ def run_schemathesis(schema):
         elif isinstance(event, events.EngineFinished):
             stop_reason = event.stop_reason
             failures.extend(f"after run: {failure.title}: {failure.message}" for failure in event.failures)
-    return failures, errors, phases, stop_reason, answers
+    return failures, errors, phases, stop_reason, answers, unsendable
 
 
 def test_schemathesis_finds_the_gateway_true_to_its_openapi_document(
@@ -173,7 +175,7 @@ def test_schemathesis_finds_the_gateway_true_to_its_openapi_document(
     config = contract_config(web.base_url, token, log_in(web))
     schema = schemathesis.openapi.from_url(web.base_url + "/api/v1/openapi.json", config=config)
 
-    failures, errors, phases, stop_reason, answers = run_schemathesis(schema)
+    failures, errors, phases, stop_reason, answers, unsendable = run_schemathesis(schema)
     print("answers (phase, method, status): count")
     for key, count in sorted(answers.items()):
         print(*key, count)
@@ -183,6 +185,8 @@ def test_schemathesis_finds_the_gateway_true_to_its_openapi_document(
     assert not errors, "\n".join(errors)
     assert stop_reason.value == "completed"
     assert phases["examples"] in (Status.SUCCESS, Status.SKIP)  # the document gives no examples yet
+    # a phase that met an unsendable request reports an error, the only one it had (`errors` is empty)
+    finished = (Status.SUCCESS, Status.ERROR) if unsendable else (Status.SUCCESS,)
     for phase in ("coverage", "fuzzing", "stateful"):
-        assert phases[phase] == Status.SUCCESS, (phase, phases)
+        assert phases[phase] in finished, (phase, phases)
     assert answers["stateful", "POST", 201] > 0, "the stateful phase created nothing: are the links gone?"
