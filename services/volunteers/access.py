@@ -1,5 +1,5 @@
 """Who may do what to whom, in plain Python. The service asks the centers service whether a
-center lies in an actor's scope (`reach.py`) and passes the answer in as `within`.
+center lies in an actor's scope (`services/chassis/scope.py`) and passes the answer in as `within`.
 
 - county admins: everything in the county;
 - center admins: volunteers, teams and goods whose center lies in their subtree;
@@ -8,21 +8,14 @@ center lies in an actor's scope (`reach.py`) and passes the answer in as `within
 - team leaders: their team's roster and applications (the teams part decides).
 """
 
-from services.chassis.actors import CENTER_ADMIN, COUNTY_ADMIN, TEAM_LEADER
+from services.chassis.actors import TEAM_LEADER
 from services.chassis.errors import PermissionDenied
+from services.chassis.scope import admins_only, is_admin, outside, require_admin  # noqa: F401 (part of access)
 from services.volunteers.contract.registration import SELF_ROLES
-
-
-def outside():
-    return PermissionDenied("scope.outside", "目标不在您管理的范围内。")
 
 
 def staff_only():
     return PermissionDenied("scope.role", "此操作需要工作人员角色。")
-
-
-def admins_only():
-    return PermissionDenied("scope.role", "此操作需要管理员角色。")
 
 
 def is_staff(actor):
@@ -30,21 +23,9 @@ def is_staff(actor):
     return is_admin(actor) or (actor.role == TEAM_LEADER and actor.scope_center_id is not None)
 
 
-def is_admin(actor):
-    return actor.role == COUNTY_ADMIN or (actor.role == CENTER_ADMIN and actor.scope_center_id is not None)
-
-
 def is_self(actor, account_id):
     """Whether `actor` is the volunteer whose record is linked to `account_id`."""
     return actor.role in SELF_ROLES and account_id is not None and actor.account_id == str(account_id)
-
-
-def require_admin(actor, within):
-    """An admin whose scope holds the center in question (`within`: its answer for that center)."""
-    if not is_admin(actor):
-        raise admins_only()
-    if actor.role == CENTER_ADMIN and not within:
-        raise outside()
 
 
 def require_self_or_admin(actor, account_id, within):

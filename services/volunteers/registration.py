@@ -8,6 +8,7 @@ from services.chassis.errors import Conflict
 from services.chassis.observability import current_request_id
 from services.chassis.rpc import command, rpc
 from services.chassis.schemas import load, load_id
+from services.chassis.scope import Reach
 from services.volunteers import access, domain, enrolment
 from services.volunteers import repository as repo
 from services.volunteers.contract.registration import (
@@ -26,7 +27,6 @@ from services.volunteers.contract.registration import (
     VolunteerListQuerySchema,
 )
 from services.volunteers.models import PrivacyAudit, Transfer
-from services.volunteers.reach import Reach
 from services.volunteers.views import event_data, volunteer_view
 
 UNIQUE = {

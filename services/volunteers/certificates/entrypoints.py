@@ -20,6 +20,7 @@ from services.chassis.clock import utcnow
 from services.chassis.errors import Conflict
 from services.chassis.rpc import command, rpc
 from services.chassis.schemas import load, load_id
+from services.chassis.scope import Reach
 from services.volunteers import access
 from services.volunteers.certificates import domain, pdf
 from services.volunteers.certificates import repository as repo
@@ -32,7 +33,6 @@ from services.volunteers.contract.certificates import (
     VerifySchema,
 )
 from services.volunteers.hours.repository import confirmed_entries
-from services.volunteers.reach import Reach
 from services.volunteers.repository import get_volunteer
 
 UNIQUE = {"uq_certificates_number": Conflict("certificate.number_taken", "证明编号冲突，请重试。")}

@@ -15,6 +15,7 @@ from services.chassis.consumer import PoisonEvent, reliable_event_handler
 from services.chassis.errors import Conflict, NotFound, PermissionDenied
 from services.chassis.rpc import command, rpc
 from services.chassis.schemas import load, load_id
+from services.chassis.scope import Reach
 from services.volunteers import access
 from services.volunteers import repository as volunteers_repo
 from services.volunteers.contract.hours import (
@@ -47,7 +48,6 @@ from services.volunteers.domain import require_active
 from services.volunteers.hours import domain
 from services.volunteers.hours import repository as repo
 from services.volunteers.hours.models import BackfillPhoto, BackfillRequest, HourDispute, HourEntry
-from services.volunteers.reach import Reach
 from services.volunteers.teams import repository as teams_repo
 
 UNIQUE = {

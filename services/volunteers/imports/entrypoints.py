@@ -24,6 +24,7 @@ from services.chassis.clock import utcnow
 from services.chassis.errors import InvalidInput, NotFound, ServiceUnavailable, WenmingError
 from services.chassis.rpc import command, rpc
 from services.chassis.schemas import load, load_id
+from services.chassis.scope import Reach
 from services.volunteers import access, enrolment
 from services.volunteers.contract.imports import (
     VOLUNTEER_IMPORT_FINISHED,
@@ -38,7 +39,6 @@ from services.volunteers.imports import domain, parsing
 from services.volunteers.imports import repository as repo
 from services.volunteers.imports.models import ImportRun
 from services.volunteers.privacy import UndecryptableToken
-from services.volunteers.reach import Reach
 
 log = logging.getLogger(__name__)
 

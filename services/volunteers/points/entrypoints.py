@@ -11,6 +11,7 @@ from services.chassis.consumer import PoisonEvent, reliable_event_handler
 from services.chassis.errors import Conflict, InvalidInput, NotFound
 from services.chassis.rpc import command, rpc
 from services.chassis.schemas import load, load_id
+from services.chassis.scope import Reach
 from services.volunteers import access
 from services.volunteers import domain as volunteer_rules
 from services.volunteers import repository as volunteers
@@ -39,7 +40,6 @@ from services.volunteers.contract.points import (
 from services.volunteers.points import domain
 from services.volunteers.points import repository as repo
 from services.volunteers.points.models import Goods, Redemption
-from services.volunteers.reach import Reach
 
 UNIQUE = {
     "uq_goods_center_name": Conflict("goods.name_taken", "该阵地已有同名物品。", {"name": ["同名物品已存在。"]}),

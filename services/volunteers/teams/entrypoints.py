@@ -11,9 +11,9 @@ from services.chassis.clock import utcnow
 from services.chassis.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from services.chassis.rpc import command, rpc
 from services.chassis.schemas import load, load_id
+from services.chassis.scope import Reach
 from services.volunteers import access
 from services.volunteers.contract import teams as contract
-from services.volunteers.reach import Reach
 from services.volunteers.repository import get_volunteer, volunteer_of_account
 from services.volunteers.teams import domain
 from services.volunteers.teams import repository as repo

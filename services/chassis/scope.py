@@ -1,10 +1,33 @@
-"""The tree questions the volunteers service asks the centers service, which owns the tree:
-whether a center lies in an actor's scope, which centers a subtree holds, whether a center
-can be a home (exists and is active). Authoritative and never stale, at one RPC each."""
+"""Scope: whether a center lies in an actor's reach, asked of the centers service, which owns
+the tree. Authoritative and never stale, at one RPC each. Every service that keeps records
+by center (volunteers, activities, ...) decides scope with these.
 
-from services.chassis.actors import COUNTY_ADMIN
-from services.chassis.errors import InvalidInput, NotFound
-from services.volunteers import access
+- county admins: everything in the county;
+- center admins: what lies in their center's subtree.
+"""
+
+from services.chassis.actors import CENTER_ADMIN, COUNTY_ADMIN
+from services.chassis.errors import InvalidInput, NotFound, PermissionDenied
+
+
+def outside():
+    return PermissionDenied("scope.outside", "目标不在您管理的范围内。")
+
+
+def admins_only():
+    return PermissionDenied("scope.role", "此操作需要管理员角色。")
+
+
+def is_admin(actor):
+    return actor.role == COUNTY_ADMIN or (actor.role == CENTER_ADMIN and actor.scope_center_id is not None)
+
+
+def require_admin(actor, within):
+    """An admin whose scope holds the center in question (`within`: its answer for that center)."""
+    if not is_admin(actor):
+        raise admins_only()
+    if actor.role == CENTER_ADMIN and not within:
+        raise outside()
 
 
 class Reach:
@@ -26,7 +49,7 @@ class Reach:
     def require_admin_of(self, actor, center_id):
         """An admin whose scope holds `center_id`, or PermissionDenied (other roles are
         refused without asking the centers service)."""
-        access.require_admin(actor, access.is_admin(actor) and self.within(actor, center_id))
+        require_admin(actor, is_admin(actor) and self.within(actor, center_id))
 
     def subtree_ids(self, center_id, missing=None):
         """The ids of `center_id` and every center below it. An unknown center raises
@@ -47,7 +70,7 @@ class Reach:
         return self.subtree_ids(actor.scope_center_id, missing=[])
 
     def active_center(self, center_id, field):
-        """The center (dict) that is to hold volunteers, teams or goods: it must exist and be
+        """The center (dict) that is to hold records (volunteers, teams, goods, activities): it must exist and be
         active, else InvalidInput naming `field`."""
         try:
             center = self.centers.get_center(center_id)
