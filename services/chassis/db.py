@@ -194,6 +194,11 @@ def violated_constraint(error, metadata):
     return None
 
 
+def locked(session, statement):
+    """`statement` FOR UPDATE on PostgreSQL (SQLite has one writer and ignores row locks)."""
+    return statement.with_for_update() if session.bind.dialect.name == "postgresql" else statement
+
+
 def insert_rows(session, table, rows):
     """Insert `rows` (dicts with the same keys) into `table` in one statement. On PostgreSQL
     the rows travel as one JSON parameter (json_populate_recordset): pg8000 rewrites a

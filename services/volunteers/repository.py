@@ -3,13 +3,9 @@ Functions take a SQLAlchemy session from the chassis (unit of work or read sessi
 
 import sqlalchemy as sa
 
+from services.chassis.db import locked
 from services.chassis.errors import NotFound, PermissionDenied
 from services.volunteers.models import PrivacyAudit, Transfer, Volunteer
-
-
-def locked(session, statement):
-    """`statement` FOR UPDATE on PostgreSQL (SQLite has one writer and ignores row locks)."""
-    return statement.with_for_update() if session.bind.dialect.name == "postgresql" else statement
 
 
 def get_volunteer(session, volunteer_id, *, lock=False):

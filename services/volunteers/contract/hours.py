@@ -1,7 +1,7 @@
 """The service-hour ledger: entries, back-fill requests, disputes, totals and star levels.
 
-Hours come from the activities service's `attendance.confirmed` events (consumed here; the
-activities service will publish them, issue 10): one event per volunteer and activity, with a
+Hours come from the activities service's `attendance.confirmed` events (their schema is the
+activities service's contract): one event per volunteer and activity, with a
 `revision` that grows when the organizer corrects it, so that events applied in any order and
 any number of times leave the newest revision in the ledger.
 
@@ -10,10 +10,11 @@ numbers. Only confirmed entries count toward a total; a disputed entry counts ag
 resolved, a revoked one never.
 """
 
-import decimal
-
 from marshmallow import fields, validate
 
+from services.activities.contract import common as activities
+from services.activities.contract import signups as activity_signups
+from services.activities.contract.common import CENT, MAX_HOURS_PER_ENTRY, Hours
 from services.chassis import event_schemas as js
 from services.chassis.schemas import (
     StrictSchema,
@@ -27,10 +28,10 @@ from services.chassis.schemas import (
     page_size_field,
 )
 
-ACTIVITIES = "activities"  # the service whose events this part consumes
-ATTENDANCE_CONFIRMED = "attendance.confirmed"
-POINTS_RULE_KINDS = ("per_hour", "flat", "none")
-MAX_HOURS_PER_ENTRY = 24
+# What this part consumes: the activities service's `attendance.confirmed` (its contract owns the schema).
+ACTIVITIES = activities.SERVICE
+ATTENDANCE_CONFIRMED = activity_signups.ATTENDANCE_CONFIRMED
+ATTENDANCE_CONFIRMED_SCHEMA = activity_signups.ATTENDANCE_CONFIRMED_SCHEMA
 
 ENTRY_SOURCES = ("attendance", "backfill")
 ENTRY_STATUSES = ("confirmed", "disputed", "revoked")
@@ -47,44 +48,8 @@ MAX_PHOTO_BASE64 = (MAX_PHOTO_BYTES + 2) // 3 * 4  # its base64 text: the bound 
 MAX_EXPLANATION = 500
 MAX_REASON = 200
 
-# The `data` of `attendance.confirmed` as this service reads it (the activities service owns it).
-ATTENDANCE_CONFIRMED_SCHEMA = js.event_object(
-    {
-        "attendance_id": js.ID,
-        "revision": js.VERSION,
-        "activity_id": js.ID,
-        "activity_title": js.TEXT,
-        "organizer_center_id": js.ID,
-        "team_id": js.nullable(js.ID),
-        "volunteer_id": js.ID,
-        "served_on": js.DATE,
-        "hours": {"type": "number", "minimum": 0, "maximum": MAX_HOURS_PER_ENTRY},
-        "points_rule": {
-            "type": "object",
-            "properties": {"kind": js.one_of(POINTS_RULE_KINDS), "rate": {"type": "number", "minimum": 0}},
-            "required": ["kind", "rate"],
-        },
-        "confirmed_at": js.TIMESTAMP,
-    },
-    "An organizer confirmed a volunteer's attendance: the hours (actual time, capped by the "
-    "activity's planned hours) and the activity's points rule.",
-)
 
 # --- RPC payloads ---------------------------------------------------------------------------
-
-CENT = decimal.Decimal("0.01")
-
-
-class Hours(fields.Decimal):
-    """Service hours: a JSON number, checked against its bounds as sent, then rounded half up
-    to two decimal places (a client's 0.5700000000000001 is 0.57); dumped as a JSON number."""
-
-    def deserialize(self, value, attr=None, data=None, **kwargs):
-        number = super().deserialize(value, attr, data, **kwargs)
-        return number.quantize(CENT, rounding=decimal.ROUND_HALF_UP) if isinstance(number, decimal.Decimal) else number
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else float(value)
 
 
 def _hours(description, least, **kwargs):

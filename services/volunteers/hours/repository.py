@@ -4,10 +4,10 @@
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from services.chassis.db import locked
 from services.chassis.errors import NotFound
 from services.volunteers.hours.domain import CONFIRMED, EntryState
 from services.volunteers.hours.models import BackfillPhoto, BackfillRequest, HourDispute, HourEntry, HourTotal
-from services.volunteers.repository import locked
 
 
 def confirmed_entries(session, volunteer_id, start, end):

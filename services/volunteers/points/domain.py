@@ -10,8 +10,8 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
+from services.activities.contract.common import MAX_HOURS_PER_ENTRY, POINTS_RULE_KINDS
 from services.chassis.errors import Conflict, InvalidInput
-from services.volunteers.contract.hours import MAX_HOURS_PER_ENTRY, POINTS_RULE_KINDS
 from services.volunteers.contract.points import (
     ENTRY_KINDS,
     MAX_POINTS_PER_ATTENDANCE,

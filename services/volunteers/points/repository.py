@@ -10,9 +10,9 @@ is granted, and SQLite runs one writer at a time.
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from services.chassis.db import locked
 from services.chassis.errors import NotFound
 from services.volunteers.points.models import Goods, PointAccount, PointEntry, Redemption
-from services.volunteers.repository import locked
 
 _accounts = PointAccount.__table__
 _goods = Goods.__table__

@@ -3,9 +3,9 @@ Functions take a SQLAlchemy session from the chassis (unit of work or read sessi
 
 import sqlalchemy as sa
 
+from services.chassis.db import locked
 from services.chassis.errors import NotFound
 from services.volunteers.models import Volunteer
-from services.volunteers.repository import locked
 from services.volunteers.teams.models import Team, TeamApplication, TeamMember
 
 
