@@ -1,0 +1,217 @@
+"""The catalog entrypoints of the activities service (a mixin of ActivitiesService): create,
+change, publish, cancel, start and complete activities, and read them.
+
+Thin, as in every service: load the input, read the rows, let `domain` decide, write the
+change and its events in one unit of work. The contract: services/activities/contract/catalog.py.
+Scope is asked of the centers service before a unit of work begins, so that no transaction
+waits on the network.
+"""
+
+import logging
+
+from nameko.timer import timer
+
+from services.activities import views
+from services.activities.catalog import domain
+from services.activities.catalog import repository as repo
+from services.activities.catalog.models import Activity, ActivitySeats
+from services.activities.contract import catalog as contract
+from services.activities.organizers import Organizers
+from services.activities.signups import repository as signups_repo
+from services.activities.signups import seating
+from services.chassis.actors import load_actor
+from services.chassis.clock import iso, utcnow
+from services.chassis.config import setting
+from services.chassis.errors import Conflict, NotFound
+from services.chassis.rpc import command, rpc
+from services.chassis.schemas import load, load_id
+from services.chassis.scope import is_admin
+
+log = logging.getLogger(__name__)
+
+STALE = {"activities": Conflict("activity.version_conflict", "活动已被他人修改，请刷新后重试。")}
+CLOCK_SECONDS = float(setting("ACTIVITY_CLOCK_SECONDS", 5))  # how often the clock moves activities
+
+
+def _activity_id(value):
+    return load_id(value, "activity_id")
+
+
+class CatalogEntrypoints:
+    @command
+    def create_activity(self, data, actor):
+        actor = load_actor(actor)
+        values = load(contract.ActivityCreateSchema, data)
+        organizers = Organizers(self.centers)
+        organizers.reach.active_center(values["organizer_center_id"], "organizer_center_id")
+        with self.db.unit_of_work() as uow:
+            organizers.require(uow.session, actor, values["organizer_center_id"], values["team_id"])
+            activity = Activity(**domain.new_activity(values, actor.account_id, utcnow()))
+            uow.session.add(activity)
+            uow.flush()
+            seats = ActivitySeats(
+                activity_id=activity.id, capacity=activity.capacity, confirmed=0, waitlisted=0, next_position=1
+            )
+            uow.session.add(seats)
+            uow.flush()
+            return views.activity_view(activity, seats)
+
+    @command
+    def update_activity(self, activity_id, changes, actor, expected_version=None):
+        actor = load_actor(actor)
+        requested = load(contract.ActivityUpdateSchema, changes)
+        activity_id = _activity_id(activity_id)
+        self._require_organizer(actor, activity_id, requested.get("team_id"))
+        with self.db.unit_of_work() as uow:
+            activity = repo.get_activity(uow.session, activity_id, lock=True)
+            if expected_version is not None and expected_version != activity.version:
+                raise STALE["activities"]
+            before = repo.state(activity)
+            now = utcnow()
+            changed = domain.changes(before, requested, now)
+            seats = repo.seats_of(uow.session, activity_id, lock=True)
+            if changed is None:
+                return views.activity_view(activity, seats)
+            if "capacity" in changed:
+                domain.require_capacity_fits(changed["capacity"], seats.confirmed)
+                seats.capacity = changed["capacity"]
+            repo.save(activity, domain.versioned(before, changed, now))
+            uow.flush()  # the version check: a concurrent change fails here as activity.version_conflict
+            if before["status"] != "draft":
+                self._emit_change(uow, activity, before, changed)
+            if "capacity" in changed:
+                seating.promote_waitlist(uow, activity, seats, now)
+            return views.activity_view(activity, seats)
+
+    @command
+    def publish_activity(self, activity_id, actor):
+        return self._transition(activity_id, actor, lambda activity, now: domain.publish(activity, now))
+
+    @command
+    def start_activity(self, activity_id, actor):
+        """Start early: from an hour before the start (the clock starts it at its start)."""
+        return self._transition(activity_id, actor, domain.start_early)
+
+    @command
+    def complete_activity(self, activity_id, actor):
+        """End early (the clock ends it at its end); open check-outs are closed now."""
+        return self._transition(activity_id, actor, lambda activity, now: domain.complete_early(activity))
+
+    @command
+    def cancel_activity(self, activity_id, data, actor):
+        """Cancel with a reason; every live sign-up is cancelled with it."""
+        actor = load_actor(actor)
+        reason = load(contract.CancelSchema, data)["reason"]
+        activity_id = _activity_id(activity_id)
+        self._require_organizer(actor, activity_id)
+        with self.db.unit_of_work() as uow:
+            activity = repo.get_activity(uow.session, activity_id, lock=True)
+            before = repo.state(activity)
+            changed = domain.cancel(before, reason)
+            now = utcnow()
+            repo.save(activity, domain.versioned(before, changed, now))
+            uow.flush()
+            seats = repo.seats_of(uow.session, activity_id, lock=True)
+            for signup in signups_repo.live_signups(uow.session, activity_id, lock=True):
+                seating.cancel(uow, activity, seats, signup, "activity_cancelled", reason, actor.account_id, now, False)
+            if before["status"] != "draft":
+                data = views.activity_event(activity, reason=reason, previous_status=before["status"])
+                uow.emit(contract.ACTIVITY_CANCELLED, subject=str(activity.id), data=data)
+            return views.activity_view(activity, seats)
+
+    @rpc
+    def get_activity(self, activity_id, actor):
+        actor = load_actor(actor)
+        with self.db.read() as session:
+            activity = repo.get_activity(session, _activity_id(activity_id))
+            organizers = Organizers(self.centers)
+            if activity.status == "draft" and not organizers.may_organize(
+                session, actor, activity.organizer_center_id, activity.team_id
+            ):
+                raise NotFound("activity.not_found", f"活动 {activity.id} 不存在。")
+            return views.activity_view(activity, repo.seats_of(session, activity.id))
+
+    @rpc
+    def list_activities(self, filters, page, page_size, actor):
+        """Activities soonest first; drafts only those the caller organizes as an admin."""
+        actor = load_actor(actor)
+        query = load(contract.ActivityListQuerySchema, {**filters, "page": page, "page_size": page_size})
+        page, page_size = query.pop("page"), query.pop("page_size")
+        organizers = Organizers(self.centers)
+        centers = None
+        if "center_id" in query:
+            centers = organizers.reach.subtree_ids(query.pop("center_id"), missing=[])
+        drafts_of = organizers.reach.scope_ids(actor) if is_admin(actor) else []
+        with self.db.read() as session:
+            rows, total = repo.list_activities(session, query, page, page_size, centers=centers, drafts_of=drafts_of)
+            seats = repo.seats_by_activity(session, [row.id for row in rows])
+            items = [views.activity_view(row, seats[row.id]) for row in rows]
+        return {"items": items, "total": total, "page": page, "page_size": page_size}
+
+    @timer(interval=CLOCK_SECONDS)
+    def advance_by_clock(self):
+        """Move activities whose start or end has passed; each in its own unit of work, so
+        that one failure does not hold up the rest (the next tick retries it)."""
+        now = utcnow()
+        with self.db.read() as session:
+            due = repo.due_by_clock(session, now)
+        for activity_id in due:
+            try:
+                with self.db.unit_of_work() as uow:
+                    activity = repo.get_activity(uow.session, activity_id, lock=True)
+                    status = domain.due_by_clock(repo.state(activity), now)
+                    if status is not None:
+                        self._move(uow, activity, {"status": status}, now)
+            except Exception:
+                log.exception("activity %s: the clock could not move it", activity_id)
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _require_organizer(self, actor, activity_id, new_team_id=None):
+        return Organizers(self.centers).require_of(self.db, actor, activity_id, new_team_id)
+
+    def _transition(self, activity_id, actor, decide):
+        actor = load_actor(actor)
+        activity_id = _activity_id(activity_id)
+        self._require_organizer(actor, activity_id)
+        with self.db.unit_of_work() as uow:
+            activity = repo.get_activity(uow.session, activity_id, lock=True)
+            now = utcnow()
+            self._move(uow, activity, decide(repo.state(activity), now), now)
+            return views.activity_view(activity, repo.seats_of(uow.session, activity_id))
+
+    def _move(self, uow, activity, changed, now):
+        """Apply a change of status and publish it; completing closes forgotten check-outs."""
+        before = repo.state(activity)
+        repo.save(activity, domain.versioned(before, changed, now))
+        uow.flush()
+        status = activity.status
+        if status == "published":
+            uow.emit(contract.ACTIVITY_PUBLISHED, subject=str(activity.id), data=views.activity_event(activity))
+            return
+        if before["status"] == "published":  # started (or completed straight from published by the clock)
+            started = views.activity_event(activity, status="in_progress")
+            uow.emit(contract.ACTIVITY_STARTED, subject=str(activity.id), data=started)
+        if status == "completed":
+            closed = seating.close_check_outs(uow, activity, now)
+            data = views.activity_event(activity, check_outs_closed=closed)
+            uow.emit(contract.ACTIVITY_COMPLETED, subject=str(activity.id), data=data)
+
+    @staticmethod
+    def _emit_change(uow, activity, before, changed):
+        if domain.reschedules(before, changed):
+            previous = {
+                key: iso(before[key]) if key.endswith("_at") else before[key] for key in contract.TIME_AND_PLACE
+            }
+            moved = sorted(key for key in changed if key in contract.TIME_AND_PLACE)
+            data = views.activity_event(activity, changed=moved, previous=previous)
+            uow.emit(contract.ACTIVITY_RESCHEDULED, subject=str(activity.id), data=data)
+        others = _public_names(key for key in changed if key not in contract.TIME_AND_PLACE)
+        if others:
+            data = views.activity_event(activity, changed=others)
+            uow.emit(contract.ACTIVITY_UPDATED, subject=str(activity.id), data=data)
+
+
+def _public_names(keys):
+    """Changed columns as the contract names them (the points rule is one field)."""
+    return sorted({"points_rule" if key.startswith("points_") else key for key in keys})
