@@ -63,6 +63,7 @@ SERVICES = (
         secrets=("VOLUNTEERS_DATA_KEYS", "VOLUNTEERS_LOOKUP_KEY", "VOLUNTEERS_CERTIFICATE_KEY"),
         new_secrets="services.volunteers.secrets:new_secrets",
     ),
+    Service("activities", "services.activities.service:ActivitiesService", metrics_port=9104),
     # the asyncio edge: `python -m gateway`, configured by the same environment variables
     Service("gateway", "gateway", metrics_port=9100, has_database=False, http_port=8000),
 )

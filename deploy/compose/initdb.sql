@@ -4,3 +4,4 @@
 CREATE DATABASE wenming_centers;
 CREATE DATABASE wenming_identity;
 CREATE DATABASE wenming_volunteers;
+CREATE DATABASE wenming_activities;

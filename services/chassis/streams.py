@@ -59,7 +59,9 @@ def declare_event_stream(uri, service, *, max_age=DEFAULT_MAX_AGE, max_bytes=DEF
     arguments = stream_arguments(max_age, max_bytes)
     name = stream_name(service)
     with (
-        eventlet.Timeout(DECLARE_TIMEOUT_SECONDS, TimeoutError(f"declaring {name} took over {DECLARE_TIMEOUT_SECONDS}s")),
+        eventlet.Timeout(
+            DECLARE_TIMEOUT_SECONDS, TimeoutError(f"declaring {name} took over {DECLARE_TIMEOUT_SECONDS}s")
+        ),
         Connection(uri, connect_timeout=CONNECT_TIMEOUT_SECONDS) as connection,
     ):
         connection.ensure_connection(max_retries=1)

@@ -193,8 +193,8 @@ class SignupEntrypoints:
                 uow.flush()
                 self._publish_attendance(uow, activity, signup, previous, now)
             numbers = roster.volunteer_numbers(uow.session, [row.volunteer_id for row in changed_rows])
-            views = [_signup.dump(_signup_fields(row, numbers.get(row.volunteer_id), None)) for row in changed_rows]
-            return _confirmation.dump({"confirmed": len(changed_rows), "unchanged": unchanged, "items": views})
+            items = [_signup_fields(row, numbers.get(row.volunteer_id), None) for row in changed_rows]
+            return _confirmation.dump({"confirmed": len(changed_rows), "unchanged": unchanged, "items": items})
 
     # --- helpers --------------------------------------------------------------------------
 

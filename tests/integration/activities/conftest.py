@@ -1,0 +1,196 @@
+"""The activities service in-process on the real broker, on SQLite and PostgreSQL, with the
+centers service (which owns the tree every scope check asks about) on SQLite. Volunteers and
+team memberships reach it as the volunteers service publishes them: events on
+`volunteers.events` (`enrol`, `join_team`)."""
+
+import itertools
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from kombu import Connection, Exchange, Producer
+from nameko.standalone.rpc import ServiceRpcClient
+
+from services.activities import migrate
+from services.activities.roster.models import TeamMembershipCopy, VolunteerCopy
+from services.activities.service import ActivitiesService
+from services.centers import migrate as centers_migrate
+from services.centers.service import CentersService
+from services.chassis.actors import Actor
+from services.chassis.clock import iso, utcnow
+from services.chassis.events import SERIALIZER, make_event
+from services.volunteers.contract import SERVICE as VOLUNTEERS
+from services.volunteers.contract.registration import VOLUNTEER_REGISTERED, VOLUNTEER_STATUS_CHANGED
+from services.volunteers.contract.teams import TEAM_MEMBER_JOINED
+from tests.support.actors import COUNTY
+from tests.support.waiting import wait_for
+
+_ids = itertools.count(1)
+
+
+@pytest.fixture
+def activities_db(database_url):
+    migrate.upgrade(database_url)
+    return database_url
+
+
+@pytest.fixture
+def engine(activities_db):
+    engine = sa.create_engine(activities_db, poolclass=sa.pool.NullPool)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def centers_service(start_service, tmp_path):
+    url = f"sqlite:///{tmp_path / 'centers.db'}"
+    centers_migrate.upgrade(url)
+    return start_service(CentersService, url)
+
+
+@pytest.fixture
+def activities_service(start_service, activities_db, centers_service):
+    return start_service(ActivitiesService, activities_db)
+
+
+@pytest.fixture
+def activities(activities_service):
+    with ServiceRpcClient("activities", timeout=15) as client:
+        yield client
+
+
+@pytest.fixture
+def centers(centers_service):
+    with ServiceRpcClient("centers", timeout=15) as client:
+        yield client
+
+
+@pytest.fixture
+def tree(centers):
+    """county → institutes a, b → stations a1 (under a), b1 (under b); {name: id}."""
+    ids = {}
+    for name, level, parent in (
+        ("county", "center", None),
+        ("a", "institute", "county"),
+        ("b", "institute", "county"),
+        ("a1", "station", "a"),
+        ("b1", "station", "b"),
+    ):
+        data = {"code": f"t-{name}", "name": f"{name} 实践", "level": level, "parent_id": ids.get(parent)}
+        ids[name] = centers.create_center(data, COUNTY)["id"]
+    return ids
+
+
+@pytest.fixture
+def publish_volunteers_event(amqp_uri):
+    """`publish(event_type, subject, data)`: an event as the volunteers service publishes it."""
+    exchange = Exchange(f"{VOLUNTEERS}.events", type="topic", durable=True)
+
+    def publish(event_type, subject, data):
+        event = make_event(VOLUNTEERS, event_type, str(subject), data)
+        with Connection(amqp_uri) as connection:
+            producer = Producer(connection.default_channel, serializer=SERIALIZER)
+            producer.publish(
+                event, exchange=exchange, routing_key=event_type, declare=[exchange], message_id=event["id"]
+            )
+        return event
+
+    return publish
+
+
+def volunteer_data(volunteer_id, account_id, station_id, status="active", version=1):
+    return {
+        "id": volunteer_id,
+        "volunteer_number": f"TEST-2026-{volunteer_id:06d}",
+        "account_id": account_id,
+        "home_station_id": station_id,
+        "status": status,
+        "skills": [],
+        "service_categories": [],
+        "available_times": [],
+        "version": version,
+        "updated_at": iso(utcnow()),
+        "channel": "self",
+    }
+
+
+@pytest.fixture
+def enrol(activities_service, publish_volunteers_event, engine):
+    """`enrol(station_id)` → (volunteer_id, actor payload): a volunteer registered in the
+    volunteers service (as its event tells), once this service holds its copy."""
+
+    def enrol(station_id, status="active"):
+        volunteer_id = next(_ids) + 1000
+        account_id = volunteer_id + 50_000
+        publish_volunteers_event(
+            VOLUNTEER_REGISTERED, volunteer_id, volunteer_data(volunteer_id, account_id, station_id, status)
+        )
+        wait_for(lambda: _copy_version(engine, volunteer_id) == 1, what=f"volunteer {volunteer_id} copied")
+        return volunteer_id, Actor(str(account_id), "volunteer").as_payload()
+
+    return enrol
+
+
+@pytest.fixture
+def change_status(publish_volunteers_event, engine):
+    def change(volunteer_id, station_id, status, version):
+        account_id = volunteer_id + 50_000
+        data = {
+            **volunteer_data(volunteer_id, account_id, station_id, status, version),
+            "previous_status": "active",
+            "reason": "测试",
+        }
+        data.pop("channel")
+        publish_volunteers_event(VOLUNTEER_STATUS_CHANGED, volunteer_id, data)
+        wait_for(lambda: _copy_version(engine, volunteer_id) == version, what=f"volunteer {volunteer_id} at {version}")
+
+    return change
+
+
+@pytest.fixture
+def join_team(publish_volunteers_event, engine):
+    def join(team_id, center_id, volunteer_id, role="member"):
+        data = {
+            "team_id": team_id,
+            "center_id": center_id,
+            "volunteer_id": volunteer_id,
+            "volunteer_number": f"TEST-2026-{volunteer_id:06d}",
+            "account_id": volunteer_id + 50_000,
+            "role": role,
+            "member_count": 2,
+            "at": iso(utcnow()),
+            "via": "added",
+        }
+        publish_volunteers_event(TEAM_MEMBER_JOINED, team_id, data)
+        wait_for(lambda: _membership(engine, team_id, volunteer_id) == role, what="membership copied")
+
+    return join
+
+
+def _copy_version(engine, volunteer_id):
+    with engine.connect() as connection:
+        return connection.scalar(sa.select(VolunteerCopy.version).where(VolunteerCopy.volunteer_id == volunteer_id))
+
+
+def _membership(engine, team_id, volunteer_id):
+    with engine.connect() as connection:
+        return connection.scalar(
+            sa.select(TeamMembershipCopy.role).where(
+                TeamMembershipCopy.team_id == team_id, TeamMembershipCopy.volunteer_id == volunteer_id
+            )
+        )
+
+
+def activity_data(center_id, **overrides):
+    """A valid new activity starting in 30 minutes (check-in is open, sign-up too once published)."""
+    starts = utcnow() + timedelta(minutes=30)
+    data = {
+        "title": "文明实践志愿服务",
+        "platform": "culture",
+        "organizer_center_id": center_id,
+        "place": "县新时代文明实践中心",
+        "starts_at": iso(starts),
+        "ends_at": iso(starts + timedelta(hours=2)),
+        "capacity": 3,
+    }
+    return {**data, **overrides}
