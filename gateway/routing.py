@@ -118,6 +118,13 @@ class Call:
     query: dict = field(default_factory=dict)
 
 
+def paged(schema, call):
+    """(filters, page, page_size) of a list's query (`schema`: the route's query schema),
+    JSON-ready for the service (dates as text)."""
+    filters = schema.dump(call.query)
+    return filters, filters.pop("page"), filters.pop("page_size")
+
+
 @dataclass
 class Reply:
     status: int = 200

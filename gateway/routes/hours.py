@@ -32,7 +32,7 @@ from services.volunteers.contract.hours import (
 from services.volunteers.contract.registration import SELF_ROLES
 
 from ..auth import Authenticated, Roles
-from ..routing import Reply, RouteTable
+from ..routing import Reply, RouteTable, paged
 
 routes = RouteTable(tag="hours", calls=("volunteers",))
 
@@ -48,12 +48,6 @@ _entry_query = EntryListQuerySchema()
 _period_query = PeriodQuerySchema()
 _backfill_query = BackfillListQuerySchema()
 _dispute_query = DisputeListQuerySchema()
-
-
-def _paged(schema, call):
-    """(filters, page, page_size) of a list's query, JSON-ready for the service."""
-    filters = schema.dump(call.query)
-    return filters, filters.pop("page"), filters.pop("page_size")
 
 
 def _volunteers(edge):
@@ -72,7 +66,7 @@ def _volunteers(edge):
     response=VolunteerHoursSchema(),
 )
 async def hours_of_mine(edge, call):
-    filters, page, page_size = _paged(_entry_query, call)
+    filters, page, page_size = paged(_entry_query, call)
     return await _volunteers(edge).get_my_hours(call.principal.as_payload(), filters, page, page_size)
 
 
@@ -85,7 +79,7 @@ async def hours_of_mine(edge, call):
     response=VolunteerHoursSchema(),
 )
 async def hours_of_volunteer(edge, call, volunteer_id):
-    filters, page, page_size = _paged(_entry_query, call)
+    filters, page, page_size = paged(_entry_query, call)
     actor = call.principal.as_payload()
     return await _volunteers(edge).get_volunteer_hours(volunteer_id, actor, filters, page, page_size)
 
@@ -142,7 +136,7 @@ async def hours_submit_backfill(edge, call):
     response=BackfillPageSchema(),
 )
 async def hours_list_backfills(edge, call):
-    filters, page, page_size = _paged(_backfill_query, call)
+    filters, page, page_size = paged(_backfill_query, call)
     return await _volunteers(edge).list_backfills(call.principal.as_payload(), filters, page, page_size)
 
 
@@ -246,5 +240,5 @@ async def hours_revoke_entry(edge, call, entry_id):
     response=DisputePageSchema(),
 )
 async def hours_list_disputes(edge, call):
-    filters, page, page_size = _paged(_dispute_query, call)
+    filters, page, page_size = paged(_dispute_query, call)
     return await _volunteers(edge).list_hour_disputes(call.principal.as_payload(), filters, page, page_size)

@@ -66,7 +66,8 @@ def _same_kind(released, current, path):
                 reasons.append(f"{path} is no longer sent as {gone}")
     for keyword in LOWER_BOUNDS + UPPER_BOUNDS + EXACT:
         if keyword in released and _loosened(keyword, released[keyword], current.get(keyword)):
-            reasons.append(f"{path}: {keyword} {released[keyword]!r} became {current.get(keyword, 'none')!r}")
+            now = f"became {current[keyword]!r}" if keyword in current else "was dropped"
+            reasons.append(f"{path}: {keyword} {released[keyword]!r} {now}")
     if released.get("uniqueItems") and not current.get("uniqueItems"):
         reasons.append(f"{path} may now repeat items")
     if "items" in released:

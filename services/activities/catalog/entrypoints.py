@@ -12,15 +12,14 @@ import logging
 from nameko.timer import timer
 
 from services.activities import views
-from services.activities.catalog import domain
+from services.activities.catalog import changes, domain
 from services.activities.catalog import repository as repo
-from services.activities.catalog.models import Activity, ActivitySeats
 from services.activities.contract import catalog as contract
 from services.activities.organizers import Organizers
 from services.activities.signups import repository as signups_repo
 from services.activities.signups import seating
 from services.chassis.actors import load_actor
-from services.chassis.clock import iso, utcnow
+from services.chassis.clock import utcnow
 from services.chassis.config import setting
 from services.chassis.errors import Conflict, NotFound
 from services.chassis.rpc import command, rpc
@@ -46,20 +45,13 @@ class CatalogEntrypoints:
         organizers.reach.active_center(values["organizer_center_id"], "organizer_center_id")
         with self.db.unit_of_work() as uow:
             organizers.require(uow.session, actor, values["organizer_center_id"], values["team_id"])
-            activity = Activity(**domain.new_activity(values, actor.account_id, utcnow()))
-            uow.session.add(activity)
-            uow.flush()
-            seats = ActivitySeats(
-                activity_id=activity.id, capacity=activity.capacity, confirmed=0, waitlisted=0, next_position=1
-            )
-            uow.session.add(seats)
-            uow.flush()
+            activity, seats = changes.add_activity(uow, domain.new_activity(values, actor.account_id, utcnow()))
             return views.activity_view(activity, seats)
 
     @command
-    def update_activity(self, activity_id, changes, actor, expected_version=None):
+    def update_activity(self, activity_id, data, actor, expected_version=None):
         actor = load_actor(actor)
-        requested = load(contract.ActivityUpdateSchema, changes)
+        requested = load(contract.ActivityUpdateSchema, data)
         activity_id = _activity_id(activity_id)
         self._require_organizer(actor, activity_id, requested.get("team_id"))
         with self.db.unit_of_work() as uow:
@@ -72,15 +64,7 @@ class CatalogEntrypoints:
             seats = repo.seats_of(uow.session, activity_id, lock=True)
             if changed is None:
                 return views.activity_view(activity, seats)
-            if "capacity" in changed:
-                domain.require_capacity_fits(changed["capacity"], seats.confirmed)
-                seats.capacity = changed["capacity"]
-            repo.save(activity, domain.versioned(before, changed, now))
-            uow.flush()  # the version check: a concurrent change fails here as activity.version_conflict
-            if before["status"] != "draft":
-                self._emit_change(uow, activity, before, changed)
-            if "capacity" in changed:
-                seating.promote_waitlist(uow, activity, seats, now)
+            changes.change(uow, activity, seats, changed, now)
             return views.activity_view(activity, seats)
 
     @command
@@ -161,7 +145,7 @@ class CatalogEntrypoints:
                     activity = repo.get_activity(uow.session, activity_id, lock=True)
                     status = domain.due_by_clock(repo.state(activity), now)
                     if status is not None:
-                        self._move(uow, activity, {"status": status}, now)
+                        changes.move(uow, activity, {"status": status}, now)
             except Exception:
                 log.exception("activity %s: the clock could not move it", activity_id)
 
@@ -177,41 +161,5 @@ class CatalogEntrypoints:
         with self.db.unit_of_work() as uow:
             activity = repo.get_activity(uow.session, activity_id, lock=True)
             now = utcnow()
-            self._move(uow, activity, decide(repo.state(activity), now), now)
+            changes.move(uow, activity, decide(repo.state(activity), now), now)
             return views.activity_view(activity, repo.seats_of(uow.session, activity_id))
-
-    def _move(self, uow, activity, changed, now):
-        """Apply a change of status and publish it; completing closes forgotten check-outs."""
-        before = repo.state(activity)
-        repo.save(activity, domain.versioned(before, changed, now))
-        uow.flush()
-        status = activity.status
-        if status == "published":
-            uow.emit(contract.ACTIVITY_PUBLISHED, subject=str(activity.id), data=views.activity_event(activity))
-            return
-        if before["status"] == "published":  # started (or completed straight from published by the clock)
-            started = views.activity_event(activity, status="in_progress")
-            uow.emit(contract.ACTIVITY_STARTED, subject=str(activity.id), data=started)
-        if status == "completed":
-            closed = seating.close_check_outs(uow, activity, now)
-            data = views.activity_event(activity, check_outs_closed=closed)
-            uow.emit(contract.ACTIVITY_COMPLETED, subject=str(activity.id), data=data)
-
-    @staticmethod
-    def _emit_change(uow, activity, before, changed):
-        if domain.reschedules(before, changed):
-            previous = {
-                key: iso(before[key]) if key.endswith("_at") else before[key] for key in contract.TIME_AND_PLACE
-            }
-            moved = sorted(key for key in changed if key in contract.TIME_AND_PLACE)
-            data = views.activity_event(activity, changed=moved, previous=previous)
-            uow.emit(contract.ACTIVITY_RESCHEDULED, subject=str(activity.id), data=data)
-        others = _public_names(key for key in changed if key not in contract.TIME_AND_PLACE)
-        if others:
-            data = views.activity_event(activity, changed=others)
-            uow.emit(contract.ACTIVITY_UPDATED, subject=str(activity.id), data=data)
-
-
-def _public_names(keys):
-    """Changed columns as the contract names them (the points rule is one field)."""
-    return sorted({"points_rule" if key.startswith("points_") else key for key in keys})

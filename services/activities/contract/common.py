@@ -56,10 +56,8 @@ class PointsRuleSchema(StrictSchema):
     (rate points), or none. Local rates differ (1 h = 1 point, 1 h = 10 points)."""
 
     kind = fields.String(required=True, validate=one_of(POINTS_RULE_KINDS), **described("per_hour, flat or none."))
-    rate = fields.Decimal(
+    rate = Hours(  # a number with two decimal places, like hours
         required=True,
-        as_string=False,
-        places=2,
         validate=validate.Range(0, MAX_POINTS_RATE, error=f"须在 0 到 {MAX_POINTS_RATE} 之间。"),
         **described(f"Points per hour (per_hour) or per attendance (flat), 0 to {MAX_POINTS_RATE}; 0 for none."),
     )

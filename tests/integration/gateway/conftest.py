@@ -9,6 +9,8 @@ import jwt
 import pytest
 import requests
 
+from services.activities import migrate as activities_migrate
+from services.activities.service import ActivitiesService
 from services.centers import migrate as centers_migrate
 from services.centers.service import CentersService
 from services.chassis.clock import utcnow
@@ -19,8 +21,10 @@ from services.identity.keys import SigningKeys, issue_token, new_private_pem
 from services.identity.models import Account, Base
 from services.identity.service import IdentityService
 from services.volunteers import migrate as volunteers_migrate
+from services.volunteers.contract.registration import VOLUNTEER_REGISTERED
 from services.volunteers.models import Volunteer
 from services.volunteers.service import VolunteersService
+from services.volunteers.views import event_data as volunteer_event_data
 from tests.support.net import free_port
 from tests.support.processes import log_tail, start_module, stop
 from tests.support.volunteer_keys import KEYS as VOLUNTEER_KEYS
@@ -131,6 +135,20 @@ def volunteers_gateway(volunteers_service, start_gateway):
 
 
 @pytest.fixture
+def activities_service(start_service, volunteers_service, tmp_path):
+    """The activities service (SQLite) beside volunteers, whose events it copies."""
+    url = f"sqlite:///{tmp_path / 'activities.db'}"
+    activities_migrate.upgrade(url)
+    return start_service(ActivitiesService, url)
+
+
+@pytest.fixture
+def activities_gateway(activities_service, start_gateway):
+    """One gateway process in front of identity, centers, volunteers and activities."""
+    return start_gateway()
+
+
+@pytest.fixture
 def volunteer_tree(volunteers_gateway, web, county_token):
     """county → a → a1; county → b → b1, made through the gateway: {name: center id}."""
     ids = {}
@@ -151,8 +169,8 @@ def volunteer_tree(volunteers_gateway, web, county_token):
 @pytest.fixture
 def volunteer_of(tmp_path, volunteers_service):
     """`volunteer_of(token, station_id, name="测试志愿者")`: a volunteer record linked to the
-    token's account, written straight into the volunteers database (no event, no private
-    data); its id."""
+    token's account, written straight into the volunteers database (no private data) with
+    its `volunteer.registered` event, which the service's relay publishes; its id."""
     store = Store(f"sqlite:///{tmp_path / 'volunteers.db'}", VolunteersService.db.metadata, source="volunteers")
 
     def add(token, station_id, name="测试志愿者"):
@@ -176,6 +194,8 @@ def volunteer_of(tmp_path, volunteers_service):
             )
             uow.session.add(volunteer)
             uow.flush()
+            data = {**volunteer_event_data(volunteer), "channel": "staff"}
+            uow.emit(VOLUNTEER_REGISTERED, subject=str(volunteer.id), data=data)
             return volunteer.id
 
     yield add
