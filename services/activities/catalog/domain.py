@@ -126,6 +126,13 @@ def reschedules(activity, changed):
     return activity["status"] != "draft" and any(key in changed for key in TIME_AND_PLACE)
 
 
+def require_capacity_fits(capacity, confirmed):
+    """Capacity may shrink, but never below the seats already given."""
+    if capacity < confirmed:
+        message = f"已有 {confirmed} 人确认报名，招募人数不能少于此数。"
+        raise InvalidInput("activity.capacity_below_confirmed", message, {"capacity": [message]})
+
+
 def versioned(activity, changed, now):
     return {**changed, "version": activity["version"] + 1, "updated_at": now}
 

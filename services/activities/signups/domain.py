@@ -60,13 +60,6 @@ def require_cancellable(signup, activity):
         raise Conflict("signup.activity_under_way", "活动已开始或已结束，不能取消报名。")
 
 
-def require_capacity_fits(capacity, confirmed):
-    """Capacity may shrink, but never below the seats already given."""
-    if capacity < confirmed:
-        message = f"已有 {confirmed} 人确认报名，招募人数不能少于此数。"
-        raise InvalidInput("activity.capacity_below_confirmed", message, {"capacity": [message]})
-
-
 # --- attendance -----------------------------------------------------------------------------
 
 

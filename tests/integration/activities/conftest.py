@@ -115,18 +115,31 @@ def volunteer_data(volunteer_id, account_id, station_id, status="active", versio
 
 
 @pytest.fixture
-def enrol(activities_service, publish_volunteers_event, engine):
-    """`enrol(station_id)` → (volunteer_id, actor payload): a volunteer registered in the
-    volunteers service (as its event tells), once this service holds its copy."""
+def enrol_many(activities_service, publish_volunteers_event, engine):
+    """`enrol_many(station_id, count)` → [(volunteer_id, actor payload)]: volunteers registered
+    in the volunteers service (as its events tell), once this service holds their copies."""
+
+    def enrol_many(station_id, count, status="active"):
+        enrolled = []
+        for _ in range(count):
+            volunteer_id = next(_ids) + 1000
+            account_id = volunteer_id + 50_000
+            data = volunteer_data(volunteer_id, account_id, station_id, status)
+            publish_volunteers_event(VOLUNTEER_REGISTERED, volunteer_id, data)
+            enrolled.append((volunteer_id, Actor(str(account_id), "volunteer").as_payload()))
+        ids = [volunteer_id for volunteer_id, _ in enrolled]
+        wait_for(lambda: _copies(engine, ids) == len(ids), what=f"{count} volunteers copied")
+        return enrolled
+
+    return enrol_many
+
+
+@pytest.fixture
+def enrol(enrol_many):
+    """`enrol(station_id)` → (volunteer_id, actor payload): one volunteer, as `enrol_many`."""
 
     def enrol(station_id, status="active"):
-        volunteer_id = next(_ids) + 1000
-        account_id = volunteer_id + 50_000
-        publish_volunteers_event(
-            VOLUNTEER_REGISTERED, volunteer_id, volunteer_data(volunteer_id, account_id, station_id, status)
-        )
-        wait_for(lambda: _copy_version(engine, volunteer_id) == 1, what=f"volunteer {volunteer_id} copied")
-        return volunteer_id, Actor(str(account_id), "volunteer").as_payload()
+        return enrol_many(station_id, 1, status)[0]
 
     return enrol
 
@@ -170,6 +183,13 @@ def join_team(publish_volunteers_event, engine):
 def _copy_version(engine, volunteer_id):
     with engine.connect() as connection:
         return connection.scalar(sa.select(VolunteerCopy.version).where(VolunteerCopy.volunteer_id == volunteer_id))
+
+
+def _copies(engine, volunteer_ids):
+    with engine.connect() as connection:
+        return connection.scalar(
+            sa.select(sa.func.count()).select_from(VolunteerCopy).where(VolunteerCopy.volunteer_id.in_(volunteer_ids))
+        )
 
 
 def _membership(engine, team_id, volunteer_id):

@@ -1,18 +1,9 @@
 """An activity's life cycle through the service's RPC: draft, publish, sign-ups with a
 waitlist, cancellation and promotion, check-in and out, attendance confirmed, cancellation."""
 
-import pytest
-from nameko.exceptions import RemoteError
-
 from tests.support.actors import COUNTY, center_admin
 
 from .conftest import activity_data
-
-
-def error_code(call):
-    with pytest.raises(RemoteError) as raised:
-        call()
-    return raised.value.value.code if hasattr(raised.value.value, "code") else raised.value
 
 
 def test_sign_ups_fill_the_seats_then_the_waitlist_in_order_and_a_cancellation_promotes_the_head(
@@ -47,7 +38,12 @@ def test_attendance_is_checked_in_and_out_and_confirmed_by_the_organizer(activit
     activities.start_activity(activity["id"], center_admin(tree["a"]))
     result = activities.confirm_attendance(
         activity["id"],
-        {"attendances": [{"volunteer_id": present, "attendance": "attended"}, {"volunteer_id": absent, "attendance": "no_show"}]},
+        {
+            "attendances": [
+                {"volunteer_id": present, "attendance": "attended"},
+                {"volunteer_id": absent, "attendance": "no_show"},
+            ]
+        },
         COUNTY,
     )
     assert result["confirmed"] == 2

@@ -211,6 +211,23 @@ def test_malformed_idempotency_keys_are_refused(key):
 # -- routes --------------------------------------------------------------------------------
 
 EXPECTED_ROUTES = {
+    ("GET", "/api/v1/activities"),
+    ("POST", "/api/v1/activities"),
+    ("GET", "/api/v1/activities/<int:activity_id>"),
+    ("PATCH", "/api/v1/activities/<int:activity_id>"),
+    ("POST", "/api/v1/activities/<int:activity_id>/publish"),
+    ("POST", "/api/v1/activities/<int:activity_id>/start"),
+    ("POST", "/api/v1/activities/<int:activity_id>/complete"),
+    ("POST", "/api/v1/activities/<int:activity_id>/cancel"),
+    ("POST", "/api/v1/activities/<int:activity_id>/signup"),
+    ("GET", "/api/v1/activities/<int:activity_id>/signup"),
+    ("POST", "/api/v1/activities/<int:activity_id>/signup/cancel"),
+    ("POST", "/api/v1/activities/<int:activity_id>/check-in"),
+    ("POST", "/api/v1/activities/<int:activity_id>/check-out"),
+    ("GET", "/api/v1/me/signups"),
+    ("GET", "/api/v1/activities/<int:activity_id>/signups"),
+    ("POST", "/api/v1/activities/<int:activity_id>/signups/<int:volunteer_id>/remove"),
+    ("POST", "/api/v1/activities/<int:activity_id>/attendance"),
     ("POST", "/api/v1/auth/token"),
     ("GET", "/api/v1/me"),
     ("POST", "/api/v1/accounts"),
