@@ -48,6 +48,7 @@ warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 from nameko.exceptions import UnknownService  # noqa: E402
 from nameko.standalone.rpc import ClusterRpcClient  # noqa: E402
 
+from deploy.local.demo_activities import seed_activities  # noqa: E402
 from deploy.local.demo_volunteers import seed_volunteers  # noqa: E402
 from services.identity.keys import new_private_pem  # noqa: E402
 from services.registry import SERVICES, by_name  # noqa: E402
@@ -66,6 +67,7 @@ GATEWAY = "gateway"  # answers the operator's HTTP
 IDENTITY = "identity"  # holds the accounts (the demo admin)
 SEED_SERVICE = "centers"  # the demo network goes in through its RPC API, once it is ready
 VOLUNTEERS = "volunteers"  # the demo's volunteers, teams, hours and goods, likewise
+ACTIVITIES = "activities"  # the demo's upcoming activities, likewise
 PRIVATE_UMASK = 0o077  # what the services create (SQLite files) is their owner's alone
 START_TIMEOUT = 60  # seconds for a service, or a local RabbitMQ, to become ready
 RESTART_BACKOFF_MAX = 30  # seconds between attempts to start a service that keeps dying
@@ -397,6 +399,9 @@ class System:
                     registered = self.seed_volunteers()
                     seeded = "" if registered else " (already seeded)"
                     self.say(f"Demo data: {registered} volunteers registered{seeded}.")
+                if service.name == ACTIVITIES and self.seed_demo:
+                    created = self.seed_activities()
+                    self.say(f"Demo data: {created} activities created{'' if created else ' (already seeded)'}.")
         except BaseException:
             self.stop()
             raise
@@ -450,6 +455,13 @@ class System:
         with self.rpc() as client:
             _await_rpc(VOLUNTEERS, lambda: client.volunteers.list_volunteers({}, SEED_ACTOR))
             return seed_volunteers(client, self.amqp_uri, SEED_ACTOR)
+
+    def seed_activities(self):
+        """Create what is missing of the demo's activities (deploy/demo/activities.json);
+        returns how many it created."""
+        with self.rpc() as client:
+            _await_rpc(ACTIVITIES, lambda: client.activities.list_activities({}, 1, 1, SEED_ACTOR))
+            return seed_activities(client, SEED_ACTOR)
 
     def log_tail(self, service, lines=30):
         try:
