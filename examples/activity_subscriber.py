@@ -90,7 +90,7 @@ class Printer:
 
 def listen(url, args, printer):
     """Consume until done or idle; on a lost connection, connect again and go on."""
-    offset = stream_offset(args)
+    offset = stream_offset(args) if args.stream else None
     while True:
         try:
             with pika.BlockingConnection(pika.URLParameters(url)) as connection:

@@ -13,7 +13,7 @@ class Organizers:
 
     def may_organize(self, session, actor, center_id, team_id):
         within = is_admin(actor) and self.reach.within(actor, center_id)
-        return access.may_organize(actor, within, self._leads(session, actor, team_id))
+        return access.may_organize(actor, within, self._leads(session, actor, center_id, team_id))
 
     def require(self, session, actor, center_id, team_id):
         if not self.may_organize(session, actor, center_id, team_id):
@@ -31,8 +31,9 @@ class Organizers:
         return activity
 
     @staticmethod
-    def _leads(session, actor, team_id):
+    def _leads(session, actor, center_id, team_id):
+        """The actor's volunteer leads team `team_id`, whose center organizes the activity."""
         if team_id is None or actor.role not in access.SELF_ROLES:
             return False
         volunteer = roster.volunteer_of_account(session, actor.account_id)
-        return volunteer is not None and roster.leads(session, team_id, volunteer.volunteer_id)
+        return volunteer is not None and roster.leads(session, team_id, volunteer.volunteer_id, center_id)

@@ -9,16 +9,21 @@ database, the centers service (which owns the tree every scope check needs). The
 is docs/activities-rpc.md.
 """
 
+from services.activities.calendars import entrypoints as calendars
 from services.activities.catalog import entrypoints as catalog
 from services.activities.contract import SERVICE
+from services.activities.ledger import entrypoints as ledger
 from services.activities.models import Base, all_tables
 from services.activities.roster import entrypoints as roster
+from services.activities.series import entrypoints as series
 from services.activities.signups import entrypoints as signups
+from services.activities.statistics import entrypoints as statistics
 from services.chassis.db import Conflicts, Database
 from services.chassis.observability import Observability
 from services.chassis.rpc import TimedServiceRpc
+from services.chassis.streams import EventStream
 
-PARTS = (catalog, signups, roster)
+PARTS = (catalog, signups, roster, calendars, statistics, ledger, series)
 all_tables()  # every part's tables on Base.metadata
 
 
@@ -29,9 +34,18 @@ def _merged(attribute):
     return merged
 
 
-class ActivitiesService(catalog.CatalogEntrypoints, signups.SignupEntrypoints, roster.RosterEntrypoints):
+class ActivitiesService(
+    catalog.CatalogEntrypoints,
+    signups.SignupEntrypoints,
+    roster.RosterEntrypoints,
+    series.SeriesEntrypoints,
+    calendars.CalendarEntrypoints,
+    statistics.StatisticsEntrypoints,
+    ledger.LedgerEntrypoints,
+):
     name = SERVICE
 
     db = Database(Base, Conflicts(unique=_merged("UNIQUE"), stale=_merged("STALE")))
     centers = TimedServiceRpc("centers")
+    event_stream = EventStream()  # every event also appended to `activities.events.stream`, replayable
     observability = Observability()

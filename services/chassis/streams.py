@@ -87,7 +87,7 @@ class EventStream(DependencyProvider):
     declares it beside its `Database`: `event_stream = EventStream()`."""
 
     def setup(self):
-        self.name = declare_event_stream(
+        declare_event_stream(
             amqp_uri(),
             self.container.service_name,
             max_age=setting("EVENT_STREAM_MAX_AGE", DEFAULT_MAX_AGE),

@@ -7,6 +7,7 @@ from services.activities.catalog import domain
 from services.activities.catalog import repository as repo
 from services.activities.catalog.models import Activity, ActivitySeats
 from services.activities.contract import catalog as contract
+from services.activities.signups import repository as signups_repo
 from services.activities.signups import seating
 from services.chassis.clock import iso
 
@@ -57,6 +58,19 @@ def move(uow, activity, changed, now):
         closed = seating.close_check_outs(uow, activity, now)
         data = views.activity_event(activity, check_outs_closed=closed)
         uow.emit(contract.ACTIVITY_COMPLETED, subject=str(activity.id), data=data)
+
+
+def cancel(uow, activity, seats, reason, by, now):
+    """Cancel with a reason (`seats` locked): every live sign-up is cancelled with it, and
+    an activity others could see publishes `activity.cancelled`."""
+    before = repo.state(activity)
+    repo.save(activity, domain.versioned(before, domain.cancel(before, reason), now))
+    uow.flush()
+    for signup in signups_repo.live_signups(uow.session, activity.id, lock=True):
+        seating.cancel(uow, activity, seats, signup, "activity_cancelled", reason, by, now, False)
+    if before["status"] != "draft":
+        data = views.activity_event(activity, reason=reason, previous_status=before["status"])
+        uow.emit(contract.ACTIVITY_CANCELLED, subject=str(activity.id), data=data)
 
 
 def _emit_change(uow, activity, before, changed):

@@ -16,8 +16,6 @@ from services.activities.catalog import changes, domain
 from services.activities.catalog import repository as repo
 from services.activities.contract import catalog as contract
 from services.activities.organizers import Organizers
-from services.activities.signups import repository as signups_repo
-from services.activities.signups import seating
 from services.chassis.actors import load_actor
 from services.chassis.clock import utcnow
 from services.chassis.config import setting
@@ -42,9 +40,10 @@ class CatalogEntrypoints:
         actor = load_actor(actor)
         values = load(contract.ActivityCreateSchema, data)
         organizers = Organizers(self.centers)
+        with self.db.read() as session:  # scope first: an outsider learns nothing of the center
+            organizers.require(session, actor, values["organizer_center_id"], values["team_id"])
         organizers.reach.active_center(values["organizer_center_id"], "organizer_center_id")
         with self.db.unit_of_work() as uow:
-            organizers.require(uow.session, actor, values["organizer_center_id"], values["team_id"])
             activity, seats = changes.add_activity(uow, domain.new_activity(values, actor.account_id, utcnow()))
             return views.activity_view(activity, seats)
 
@@ -90,17 +89,8 @@ class CatalogEntrypoints:
         self._require_organizer(actor, activity_id)
         with self.db.unit_of_work() as uow:
             activity = repo.get_activity(uow.session, activity_id, lock=True)
-            before = repo.state(activity)
-            changed = domain.cancel(before, reason)
-            now = utcnow()
-            repo.save(activity, domain.versioned(before, changed, now))
-            uow.flush()
             seats = repo.seats_of(uow.session, activity_id, lock=True)
-            for signup in signups_repo.live_signups(uow.session, activity_id, lock=True):
-                seating.cancel(uow, activity, seats, signup, "activity_cancelled", reason, actor.account_id, now, False)
-            if before["status"] != "draft":
-                data = views.activity_event(activity, reason=reason, previous_status=before["status"])
-                uow.emit(contract.ACTIVITY_CANCELLED, subject=str(activity.id), data=data)
+            changes.cancel(uow, activity, seats, reason, actor.account_id, utcnow())
             return views.activity_view(activity, seats)
 
     @rpc

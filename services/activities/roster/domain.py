@@ -83,5 +83,18 @@ def left(data, event_type):
     return Membership(data["team_id"], data["volunteer_id"], data["center_id"], "left", _at(data["at"]))
 
 
+def handover(data, event_type):
+    """The memberships a change of leader implies (the former leader a member, the new one
+    the leader), or None when the team's leader did not change."""
+    data = checked(event_type, data)
+    if "leader_volunteer_id" not in data["changed"]:
+        return None
+    at = _at(data["updated_at"])
+    return (
+        Membership(data["id"], data["previous_leader_volunteer_id"], data["center_id"], "member", at),
+        Membership(data["id"], data["leader_volunteer_id"], data["center_id"], "leader", at),
+    )
+
+
 def _at(text):
     return datetime.fromisoformat(text)

@@ -20,7 +20,7 @@ from services.volunteers.contract.registration import (
     VOLUNTEER_TRANSFERRED,
     VOLUNTEER_UPDATED,
 )
-from services.volunteers.contract.teams import TEAM_MEMBER_JOINED, TEAM_MEMBER_LEFT
+from services.volunteers.contract.teams import TEAM_MEMBER_JOINED, TEAM_MEMBER_LEFT, TEAM_UPDATED
 
 SUSPENDED_REASON = "志愿者状态变更（暂停或注销），报名自动取消。"
 
@@ -50,6 +50,19 @@ class RosterEntrypoints:
     def roster_on_team_member_left(self, event):
         self._copy_membership("activities.roster_on_team_member_left", event, domain.left)
 
+    @reliable_event_handler(VOLUNTEERS, TEAM_UPDATED)
+    def roster_on_team_updated(self, event):
+        """A new leader: the former one stays a member, the new one leads (no member event
+        says so when the new leader was a member already)."""
+        handover = _read(domain.handover, event.get("data"), event["type"])
+        if handover is None:
+            return
+        with self.db.unit_of_work() as uow:
+            if not uow.claim_event("activities.roster_on_team_updated", event["id"]):
+                return
+            for membership in handover:
+                _apply_membership(uow, membership)
+
     # --- helpers --------------------------------------------------------------------------
 
     def _copy_volunteer(self, handler, event):
@@ -77,17 +90,21 @@ class RosterEntrypoints:
     def _copy_membership(self, handler, event, read):
         membership = _read(read, event.get("data"), event["type"])
         with self.db.unit_of_work() as uow:
-            if not uow.claim_event(handler, event["id"]):
-                return
-            row = repo.membership(uow.session, membership.team_id, membership.volunteer_id, lock=True)
-            if row is None:
-                row = TeamMembershipCopy(team_id=membership.team_id, volunteer_id=membership.volunteer_id)
-                uow.session.add(row)
-            elif row.since > membership.at:
-                return  # a late event, older than what the copy holds
-            row.center_id = membership.center_id
-            row.role = membership.role
-            row.since = membership.at
+            if uow.claim_event(handler, event["id"]):
+                _apply_membership(uow, membership)
+
+
+def _apply_membership(uow, membership):
+    row = repo.membership(uow.session, membership.team_id, membership.volunteer_id, lock=True)
+    if row is None:
+        row = TeamMembershipCopy(team_id=membership.team_id, volunteer_id=membership.volunteer_id)
+        uow.session.add(row)
+    elif row.since > membership.at:
+        return  # a late event, older than what the copy holds
+    row.center_id = membership.center_id
+    row.role = membership.role
+    row.since = membership.at
+    uow.flush()
 
 
 def _read(read, *args):

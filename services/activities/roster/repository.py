@@ -45,9 +45,10 @@ def is_member(session, team_id, volunteer_id):
     return row is not None and row.role in MEMBER_ROLES
 
 
-def leads(session, team_id, volunteer_id):
+def leads(session, team_id, volunteer_id, center_id):
+    """The volunteer leads the team, and the team belongs to `center_id`."""
     row = membership(session, team_id, volunteer_id)
-    return row is not None and row.role == "leader"
+    return row is not None and row.role == "leader" and row.center_id == center_id
 
 
 def led_teams(session, volunteer_id):

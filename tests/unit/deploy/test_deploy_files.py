@@ -186,30 +186,30 @@ def test_the_local_scrape_targets_are_the_registered_metrics_ports():
 
 
 def test_a_service_added_to_the_registry_is_deployed_everywhere():
-    activities = Service("activities", "services.activities.service:ActivitiesService", metrics_port=9104)
-    assert activities.migrations == "services.activities.migrate"
-    services = (*SERVICES[:-1], activities, SERVICES[-1])  # before the gateway, which calls it
+    households = Service("households", "services.households.service:HouseholdsService", metrics_port=9105)
+    assert households.migrations == "services.households.migrate"
+    services = (*SERVICES[:-1], households, SERVICES[-1])  # before the gateway, which calls it
 
     compose = yaml.safe_load(render.render_compose(services))["services"]
-    block = compose["activities"]
-    assert block["command"][-1] == activities.entrypoint
-    assert block["environment"]["DATABASE_URL"].endswith("/wenming_activities")
-    assert block["environment"]["METRICS_PORT"] == "9104"
-    assert compose["gateway"]["depends_on"]["activities"]["condition"] == "service_healthy"
-    assert "activities" in compose["prometheus"]["depends_on"]
-    assert 'python -m services.activities.migrate "$$ACTIVITIES_DATABASE_URL"' in compose["migrate"]["command"][-1]
-    assert "CREATE DATABASE wenming_activities;" in render.render_initdb(services)
+    block = compose["households"]
+    assert block["command"][-1] == households.entrypoint
+    assert block["environment"]["DATABASE_URL"].endswith("/wenming_households")
+    assert block["environment"]["METRICS_PORT"] == "9105"
+    assert compose["gateway"]["depends_on"]["households"]["condition"] == "service_healthy"
+    assert "households" in compose["prometheus"]["depends_on"]
+    assert 'python -m services.households.migrate "$$HOUSEHOLDS_DATABASE_URL"' in compose["migrate"]["command"][-1]
+    assert "CREATE DATABASE wenming_households;" in render.render_initdb(services)
     local = yaml.safe_load(render.render_local_prometheus(services))["scrape_configs"]
-    assert {"job_name": "activities", "static_configs": [{"targets": ["127.0.0.1:9104"]}]} in local
+    assert {"job_name": "households", "static_configs": [{"targets": ["127.0.0.1:9105"]}]} in local
     in_compose = yaml.safe_load(render.render_compose_prometheus(services))["scrape_configs"]
     assert {
-        "job_name": "activities",
-        "dns_sd_configs": [{"names": ["activities"], "type": "A", "port": 9104}],
+        "job_name": "households",
+        "dns_sd_configs": [{"names": ["households"], "type": "A", "port": 9105}],
     } in in_compose
-    assert "EXPOSE 8000 9100 9101 9102 9103 9104" in render.render_dockerfile("FROM x\nEXPOSE 1\n", services)
-    without_database = dataclasses.replace(activities, has_database=False, migrations=None)
+    assert "EXPOSE 8000 9100 9101 9102 9103 9104 9105" in render.render_dockerfile("FROM x\nEXPOSE 1\n", services)
+    without_database = dataclasses.replace(households, has_database=False, migrations=None)
     assert without_database.migrations is None
-    assert "wenming_activities" not in render.render_compose((*SERVICES, without_database))
+    assert "wenming_households" not in render.render_compose((*SERVICES, without_database))
 
 
 def walk(nodes, parent=None):
