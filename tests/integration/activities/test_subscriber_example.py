@@ -9,27 +9,32 @@ import re
 import subprocess
 import sys
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import eventlet
 import pika
 import pytest
 import sqlalchemy as sa
+from nameko.standalone.rpc import ServiceRpcClient
 
-from services.activities import migrate
-from services.activities.models import Base, all_tables
-from services.chassis.db import Database, Store
+from services.activities.models import Base
+from services.activities.service import ActivitiesService
+from services.chassis.clock import iso
+from services.chassis.db import Store
 from services.chassis.events import make_event
-from services.chassis.streams import EventStream, declare_event_stream, stream_name
+from services.chassis.streams import declare_event_stream, stream_name
 from tests.support import ROOT
+from tests.support.actors import COUNTY
 from tests.support.waiting import wait_for
+
+from .conftest import activity_data
 
 EXAMPLE = ROOT / "examples" / "activity_subscriber.py"
 SERVICE = "activities"
 STREAM = stream_name(SERVICE)
 PRINTED = ("type", "id", "subject", "time", "data")
 
-# one activity's life, cut where the service restarts
+# one activity's life through the real service, cut where the service restarts
 BEFORE_RESTART = (
     "activity.published",
     "signup.confirmed",
@@ -40,65 +45,68 @@ BEFORE_RESTART = (
 )
 AFTER_RESTART = (
     "activity.rescheduled",
+    "activity.updated",
+    "signup.confirmed",
     "activity.started",
     "attendance.checked_in",
     "attendance.checked_out",
     "activity.completed",
     "attendance.confirmed",
     "attendance.no_show",
-    "activity.recorded",
 )
 PUBLISHED_TWICE = 2  # the last events before the restart: published, but not recorded as sent
 
 
-class Relaying:
-    """What the activities service runs to publish: its database with the outbox relay, and
-    the event stream, under its name."""
-
-    name = SERVICE
-    db = Database(Base)
-    event_stream = EventStream()
+@pytest.fixture
+def database_url(sqlite_url):
+    """The scenario runs on SQLite (the service's behaviour on both is tested elsewhere)."""
+    return sqlite_url
 
 
-def documented_examples():
-    """The example `data` of each activity event in docs/events.md (valid: tests/unit/activities)."""
-    doc = (ROOT / "docs" / "events.md").read_text(encoding="utf-8")
-    found = re.findall(r"<!-- activities-example: ([a-z_.]+) -->\n```json\n(.*?)\n```", doc, re.S)
-    return {event_type: json.loads(text) for event_type, text in found}
-
-
-def scripted_scenario(start_service, database_url):
-    """Publish one activity's events as the activities service does (outbox, relay, stream),
-    stopping the service in the middle: it had published the last events before stopping but
-    not recorded it, so it publishes them again once restarted, and what was committed while
-    it was down is published then. Returns the events, each once, in the order committed.
-
-    (To be replaced by the same scenario through the real service.)"""
-    all_tables()
-    migrate.upgrade(database_url)
-    store = Store(database_url, Base.metadata, source=SERVICE)
-    examples = documented_examples()
-
-    def commit(types):
-        events = []
-        for event_type in types:
-            data = examples[event_type]
-            with store.unit_of_work() as uow:
-                events.append(uow.emit(event_type, subject=str(data.get("id", data.get("attendance_id"))), data=data))
-        return events
-
-    service = start_service(Relaying, database_url)
-    events = commit(BEFORE_RESTART)
+def scripted_scenario(activities_service, start_service, activities_db, tree, enrol_many):
+    """One activity's life through the activities service's RPC, the service stopped in the
+    middle: it had published the last events before stopping but not recorded it (as when it
+    is killed between the broker's confirm and its own commit), so it publishes them again
+    once restarted. Returns the events, each once, in the order committed."""
+    (first, first_actor), (second, second_actor), (third, third_actor) = enrol_many(tree["a1"], 3)
+    store = Store(activities_db, Base.metadata, source=SERVICE)
+    with ServiceRpcClient(SERVICE, timeout=15) as activities:
+        activity = activities.create_activity(activity_data(tree["a1"], capacity=1), COUNTY)["id"]
+        activities.publish_activity(activity, COUNTY)
+        activities.sign_up(activity, first_actor)
+        activities.sign_up(activity, second_actor)  # waitlisted
+        activities.cancel_my_signup(activity, {"reason": "临时有事"}, first_actor)  # the second promoted
+        activities.update_activity(activity, {"title": "周末公益课堂"}, COUNTY)
     wait_for(lambda: store.outbox_backlog() == 0, what="the events before the restart published")
-    service.stop()
+    activities_service.stop()
     outbox = store.outbox
     with store.unit_of_work() as uow:  # published, then stopped before recording it
         last = sa.select(outbox.c.id).order_by(outbox.c.id.desc()).limit(PUBLISHED_TWICE).scalar_subquery()
         uow.session.execute(sa.update(outbox).where(outbox.c.id.in_(last)).values(sent_at=None))
-    events += commit(AFTER_RESTART)  # while the service is down
-    start_service(Relaying, database_url)
+
+    start_service(ActivitiesService, activities_db)
+    with ServiceRpcClient(SERVICE, timeout=15) as activities:
+        moved = activities.get_activity(activity, COUNTY)
+        later = {
+            key: iso(datetime.fromisoformat(moved[key]) + timedelta(minutes=10)) for key in ("starts_at", "ends_at")
+        }
+        activities.update_activity(activity, later, COUNTY)
+        activities.update_activity(activity, {"capacity": 2}, COUNTY)
+        activities.sign_up(activity, third_actor)
+        activities.start_activity(activity, COUNTY)
+        activities.check_in(activity, {}, second_actor)
+        activities.check_out(activity, second_actor)
+        activities.complete_activity(activity, COUNTY)
+        attendances = [
+            {"volunteer_id": second, "attendance": "attended"},
+            {"volunteer_id": third, "attendance": "no_show"},
+        ]
+        activities.confirm_attendance(activity, {"attendances": attendances}, COUNTY)
     wait_for(lambda: store.outbox_backlog() == 0, what="the events after the restart published")
+    with store.read() as session:
+        events = [json.loads(row.payload) for row in session.execute(sa.select(outbox).order_by(outbox.c.id))]
     store.dispose()
+    assert [event["type"] for event in events] == [*BEFORE_RESTART, *AFTER_RESTART]
     return events
 
 
@@ -162,6 +170,13 @@ def delete_queues(amqp_uri, *names):
             channel.queue_delete(name)
 
 
+def documented_examples():
+    """The example `data` of each activity event in docs/events.md (valid: tests/unit/activities)."""
+    doc = (ROOT / "docs" / "events.md").read_text(encoding="utf-8")
+    found = re.findall(r"<!-- activities-example: ([a-z_.]+) -->\n```json\n(.*?)\n```", doc, re.S)
+    return {event_type: json.loads(text) for event_type, text in found}
+
+
 def publish_earlier_event(amqp_uri):
     """An event from before the scenario, in the stream only (no subscriber's queue is bound yet)."""
     declare_event_stream(amqp_uri, SERVICE)
@@ -178,7 +193,7 @@ def as_printed(events):
 
 
 def test_the_example_prints_every_event_once_and_a_late_one_replays_them_from_the_stream(
-    start_service, sqlite_url, amqp_uri, example, queue, tmp_path
+    activities_service, start_service, activities_db, tree, enrol_many, amqp_uri, example, queue, tmp_path
 ):
     earlier = publish_earlier_event(amqp_uri)
     seen = tmp_path / "seen-ids"
@@ -186,7 +201,7 @@ def test_the_example_prints_every_event_once_and_a_late_one_replays_them_from_th
     first.wait_listening()  # its queue is bound
     since = datetime.now(UTC)
 
-    events = scripted_scenario(start_service, sqlite_url)
+    events = scripted_scenario(activities_service, start_service, activities_db, tree, enrol_many)
 
     # the first run printed the events before the restart, and stopped; the second goes on
     # from its queue, skipping the events the service published again
