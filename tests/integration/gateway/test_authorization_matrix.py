@@ -108,6 +108,8 @@ ACCOUNT_ROUTES = (
 APPLY = (401, 403, 201, 201, 403, 403)
 SUBMIT = (401, 403, 201, 201, 403, 403)  # by the caller for themself
 OWNER_ONLY = (401, 403, 201, 403, 403, 403)  # the volunteer caller's own record, nobody else's
+SIGN_UP = (401, 403, 201, 201, 403, 403)  # volunteers (a leader is one too) sign up as themselves
+SIGNED_UP = (401, 403, 200, 200, 403, 403)  # their own sign-up (both callers signed up)
 
 
 MATRIX = {
@@ -222,6 +224,24 @@ MATRIX = {
     "GET /api/v1/volunteer-imports/{import_id}": _admins(200),
     "GET /api/v1/volunteer-imports/{import_id}/rows": _admins(200),
     "GET /api/v1/volunteer-imports/{import_id}/report.csv": _admins(200),
+    # -- activities
+    "GET /api/v1/activities": {"-": READ},
+    "POST /api/v1/activities": {**_creates(unknown=(403, 422)), "own": (401, 403, 403, 201, 201, 201)},
+    "GET /api/v1/activities/{activity_id}": READS,
+    "PATCH /api/v1/activities/{activity_id}": _led(200),
+    "POST /api/v1/activities/{activity_id}/publish": _led(200),
+    "POST /api/v1/activities/{activity_id}/start": _led(200),
+    "POST /api/v1/activities/{activity_id}/complete": _led(200),
+    "POST /api/v1/activities/{activity_id}/cancel": _led(200),
+    "POST /api/v1/activities/{activity_id}/signup": {"in": SIGN_UP, "out": SIGN_UP, "unknown": SELF_UNKNOWN},
+    "GET /api/v1/activities/{activity_id}/signup": {"in": SIGNED_UP, "out": SIGNED_UP, "unknown": SELF_UNKNOWN},
+    "POST /api/v1/activities/{activity_id}/signup/cancel": {"in": SIGNED_UP, "unknown": SELF_UNKNOWN},
+    "POST /api/v1/activities/{activity_id}/check-in": {"in": SIGNED_UP, "unknown": SELF_UNKNOWN},
+    "POST /api/v1/activities/{activity_id}/check-out": {"in": SIGNED_UP, "unknown": SELF_UNKNOWN},
+    "GET /api/v1/me/signups": {"-": SIGNED_UP},
+    "GET /api/v1/activities/{activity_id}/signups": _led(200),
+    "POST /api/v1/activities/{activity_id}/signups/{volunteer_id}/remove": _led(200),
+    "POST /api/v1/activities/{activity_id}/attendance": _led(200),
 }
 
 # what the target of each route is, where `in`/`out`/`self`/`own` alone do not say (the doc's prose)
@@ -248,6 +268,12 @@ TARGETS = {
     "POST /api/v1/hour-entries/{entry_id}/dispute": "`self`: the caller's own entry; `in`: another volunteer's",
     "POST /api/v1/hour-entries/{entry_id}/resolve": "the entry's organizing center (a disputed entry)",
     "POST /api/v1/volunteer-imports": "center_id",
+    "POST /api/v1/activities": "organizer_center_id; `own`: with the team the team_leader leads (its center a1)",
+    "PATCH /api/v1/activities/{activity_id}": "the organizing center; `own`: an activity of the led team",
+    "POST /api/v1/activities/{activity_id}/signup": "a published activity (a fresh one each cell)",
+    "GET /api/v1/activities/{activity_id}/signup": "an activity the volunteer and the team_leader signed up for",
+    "POST /api/v1/activities/{activity_id}/signups/{volunteer_id}/remove": "the activity; the volunteer caller removed",
+    "POST /api/v1/activities/{activity_id}/attendance": "an activity under way; the volunteer caller attended",
 }
 
 
@@ -442,6 +468,7 @@ class World:
             "import_id": self.import_run,
             "number": lambda target: self.certificate(target)["certificate"]["number"],
             "position": lambda target: 1,
+            "activity_id": self.activity,
         }
         names = re.findall(r"{(\w+)}", template)
         return template.format(**{name: given[name] if name in given else shared[name](target) for name in names})
@@ -650,6 +677,52 @@ class World:
             self.call("POST", f"/api/v1/hour-entries/{entry}/dispute", body, self.owner(target), expect=201)
         return entry
 
+    # -- activities
+
+    def activity_body(self, center_id, team_id=None):
+        starts = utcnow() + timedelta(minutes=30)  # check-in is open, and an organizer may start it
+        return {
+            "title": "矩阵测试活动",
+            "platform": "culture",
+            "organizer_center_id": center_id,
+            "team_id": team_id,
+            "place": "文化广场",
+            "starts_at": starts.isoformat(),
+            "ends_at": (starts + timedelta(hours=2)).isoformat(),
+            "capacity": 10,
+        }
+
+    def activity(self, target, fresh=False, status="published", signed=False, checked_in=False):
+        """An activity organized at the target's station (`own`: of the team the team_leader
+        leads), in `status` (draft, published or in_progress); `signed`: the volunteer and the
+        team_leader callers signed up (and checked in, if asked); or an unknown id."""
+        if target == "unknown":
+            return UNKNOWN
+        if not fresh:
+            key = ("activity", target, status, signed, checked_in)
+            return self.once(key, lambda: self.activity(target, True, status, signed, checked_in))
+        team = self.team("own") if target == "own" else None
+        activity = self.call("POST", "/api/v1/activities", self.activity_body(self.station(target), team), expect=201)
+        base = f"/api/v1/activities/{activity['id']}"
+        if status != "draft":
+            self.call("POST", base + "/publish")
+        if signed:
+            self.once("activities know the callers", self._activities_know_the_callers)
+            for caller in ("volunteer", "team_leader"):
+                self.call("POST", base + "/signup", None, self.tokens[caller], expect=201)
+                if checked_in:
+                    self.call("POST", base + "/check-in", {}, self.tokens[caller])
+        if status == "in_progress":
+            self.call("POST", base + "/start")
+        return activity["id"]
+
+    def _activities_know_the_callers(self):
+        """The activities service copies volunteers from the volunteers service's events."""
+        for caller in ("volunteer", "team_leader"):
+            token = self.tokens[caller]
+            wait_for(lambda token=token: self.web.get("/api/v1/me/signups", token=token).status_code == 200)
+        return True
+
     # -- imports
 
     def upload(self, center_id):
@@ -698,6 +771,11 @@ BODIES = {
     "POST /api/v1/hour-entries/{entry_id}/dispute": {"reason": "时长有误"},
     "POST /api/v1/hour-entries/{entry_id}/resolve": {"outcome": "rejected", "note": "核实无误"},
     "POST /api/v1/hour-entries/{entry_id}/revoke": {"reason": "核查不实"},
+    "PATCH /api/v1/activities/{activity_id}": {"description": "矩阵测试"},
+    "POST /api/v1/activities/{activity_id}/cancel": {"reason": "矩阵测试"},
+    "POST /api/v1/activities/{activity_id}/signup/cancel": {},
+    "POST /api/v1/activities/{activity_id}/check-in": {},
+    "POST /api/v1/activities/{activity_id}/signups/{volunteer_id}/remove": {},
 }
 
 # the body of each route that creates something under the center it names (the target)
@@ -723,6 +801,19 @@ FRESH_TEAM = (
     "POST /api/v1/teams/{team_id}/leave",
     "POST /api/v1/teams/{team_id}/applications",
 )
+# routes whose cells change their activity: the state a fresh one is made in (status, signed, checked in)
+FRESH_ACTIVITY = {
+    "POST /api/v1/activities/{activity_id}/publish": ("draft", False, False),
+    "POST /api/v1/activities/{activity_id}/start": ("published", False, False),
+    "POST /api/v1/activities/{activity_id}/complete": ("in_progress", False, False),
+    "POST /api/v1/activities/{activity_id}/cancel": ("published", False, False),
+    "POST /api/v1/activities/{activity_id}/signup": ("published", False, False),
+    "POST /api/v1/activities/{activity_id}/signup/cancel": ("published", True, False),
+    "POST /api/v1/activities/{activity_id}/check-in": ("published", True, False),
+    "POST /api/v1/activities/{activity_id}/check-out": ("published", True, True),
+    "POST /api/v1/activities/{activity_id}/signups/{volunteer_id}/remove": ("published", True, False),
+    "POST /api/v1/activities/{activity_id}/attendance": ("in_progress", True, False),
+}
 DECISIONS = tuple(
     f"POST /api/v1/teams/{{team_id}}/applications/{{application_id}}/{decision}"
     for decision in ("approve", "reject", "withdraw")
@@ -792,11 +883,21 @@ def request_for(world, route, target, caller):
         given["backfill_id"] = world.backfill(target, fresh=True)
     elif route.startswith("POST /api/v1/hour-entries/"):
         given["entry_id"] = world.entry(target, disputed=route.endswith("/resolve"))
+    elif route == "POST /api/v1/activities":
+        body = world.activity_body(world.station(target), world.team("own") if target == "own" else None)
+    elif route == "GET /api/v1/activities/{activity_id}/signup":
+        given["activity_id"] = world.activity(target, signed=True)
+    elif route in FRESH_ACTIVITY:
+        status, signed, checked_in = FRESH_ACTIVITY[route]
+        given["activity_id"] = world.activity(target, True, status, signed, checked_in)
+        given["volunteer_id"] = world.own
+        if route.endswith("/attendance"):
+            body = {"attendances": [{"volunteer_id": world.own, "attendance": "attended"}]}
     return method, world.path(route, target, **given) + query, body, token
 
 
 @pytest.fixture
-def world(volunteers_service, start_gateway, web, tokens, identity_store, amqp_uri):
+def world(activities_service, start_gateway, web, tokens, identity_store, amqp_uri):
     start_gateway()
     return World(web, tokens, identity_store, amqp_uri)
 
