@@ -133,6 +133,12 @@ def require_capacity_fits(capacity, confirmed):
         raise InvalidInput("activity.capacity_below_confirmed", message, {"capacity": [message]})
 
 
+def require_active_leader(status):
+    """`status`: the leader's, as this service last heard it (None: never heard of them)."""
+    if status != "active":
+        raise invalid("leader_volunteer_id", "活动负责人须为状态正常的志愿者。", "activity.leader_invalid")
+
+
 def versioned(activity, changed, now):
     return {**changed, "version": activity["version"] + 1, "updated_at": now}
 

@@ -16,6 +16,7 @@ from services.activities.catalog import changes, domain
 from services.activities.catalog import repository as repo
 from services.activities.contract import catalog as contract
 from services.activities.organizers import Organizers
+from services.activities.roster import repository as roster
 from services.chassis.actors import load_actor
 from services.chassis.clock import utcnow
 from services.chassis.config import setting
@@ -42,6 +43,7 @@ class CatalogEntrypoints:
         organizers = Organizers(self.centers)
         with self.db.read() as session:  # scope first: an outsider learns nothing of the center
             organizers.require(session, actor, values["organizer_center_id"], values["team_id"])
+            _require_active_leader(session, values.get("leader_volunteer_id"))
         organizers.reach.active_center(values["organizer_center_id"], "organizer_center_id")
         with self.db.unit_of_work() as uow:
             activity, seats = changes.add_activity(uow, domain.new_activity(values, actor.account_id, utcnow()))
@@ -60,6 +62,8 @@ class CatalogEntrypoints:
             before = repo.state(activity)
             now = utcnow()
             changed = domain.changes(before, requested, now)
+            if changed and "leader_volunteer_id" in changed:
+                _require_active_leader(uow.session, changed["leader_volunteer_id"])
             seats = repo.seats_of(uow.session, activity_id, lock=True)
             if changed is None:
                 return views.activity_view(activity, seats)
@@ -153,3 +157,11 @@ class CatalogEntrypoints:
             now = utcnow()
             changes.move(uow, activity, decide(repo.state(activity), now), now)
             return views.activity_view(activity, repo.seats_of(uow.session, activity_id))
+
+
+def _require_active_leader(session, volunteer_id):
+    """An activity's leader is an active volunteer this service has heard of."""
+    if volunteer_id is None:
+        return
+    copy = roster.volunteer_copy(session, volunteer_id)
+    domain.require_active_leader(copy.status if copy else None)

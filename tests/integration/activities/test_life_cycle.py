@@ -1,6 +1,9 @@
 """An activity's life cycle through the service's RPC: draft, publish, sign-ups with a
 waitlist, cancellation and promotion, check-in and out, attendance confirmed, cancellation."""
 
+import pytest
+
+from services.chassis.errors import InvalidInput
 from tests.support.actors import COUNTY, center_admin
 
 from .conftest import activity_data
@@ -51,3 +54,12 @@ def test_attendance_is_checked_in_and_out_and_confirmed_by_the_organizer(activit
     assert by_volunteer[present]["attendance"] == "attended"
     assert by_volunteer[present]["hours"] == 0  # checked in and out before the start: no time served
     assert by_volunteer[absent]["attendance"] == "no_show"
+
+
+def test_the_leader_is_an_active_volunteer_the_service_knows(activities, tree, enrol):
+    leader, _ = enrol(tree["a1"])
+    activity = activities.create_activity(activity_data(tree["a1"], leader_volunteer_id=leader), COUNTY)
+    assert activity["leader_volunteer_id"] == leader
+    with pytest.raises(InvalidInput) as refused:
+        activities.update_activity(activity["id"], {"leader_volunteer_id": 999_999}, COUNTY)
+    assert refused.value.code == "activity.leader_invalid" and "leader_volunteer_id" in refused.value.fields
