@@ -42,11 +42,12 @@ class SignupEntrypoints:
         with self.db.unit_of_work() as uow:
             volunteer = roster.require_volunteer_of_account(uow.session, actor.account_id)
             activity = activities_repo.get_activity(uow.session, activity_id)
+            seats = activities_repo.seats_of(uow.session, activity_id, lock=True)  # one sign-up at a time
+            uow.session.refresh(activity)  # as committed now: a cancellation may have finished meanwhile
             now = utcnow()
             domain.require_open_for_signup(activities_repo.state(activity), now)
             member = roster.is_member(uow.session, activity.team_id, volunteer.volunteer_id)
             domain.require_eligible(volunteer.status, activity.team_only, member)
-            seats = activities_repo.seats_of(uow.session, activity_id, lock=True)  # one sign-up at a time
             if repo.live_signup(uow.session, activity_id, volunteer.volunteer_id) is not None:
                 raise domain.already_signed_up()
             signup = seating.sign_up(uow, activity, seats, volunteer, now)
