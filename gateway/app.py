@@ -162,7 +162,10 @@ class ReplyResponse:
 
 
 def _endpoint(spec, state, access_log):
-    declared = frozenset(spec.query.fields) if spec.query is not None else frozenset()
+    # the names a client sends (a field may be declared under another: `from`, `to`)
+    declared = (
+        frozenset(f.data_key or n for n, f in spec.query.fields.items()) if spec.query is not None else frozenset()
+    )
     load_query = query_loader(spec.query) if spec.query is not None else None
     ids = tuple(name for converter, name in RULE_VARIABLE.findall(spec.path) if converter == "int")
 

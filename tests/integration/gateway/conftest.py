@@ -4,6 +4,7 @@ service, both in-process."""
 
 import re
 import time
+from datetime import timedelta
 
 import jwt
 import pytest
@@ -13,7 +14,7 @@ from services.activities import migrate as activities_migrate
 from services.activities.service import ActivitiesService
 from services.centers import migrate as centers_migrate
 from services.centers.service import CentersService
-from services.chassis.clock import utcnow
+from services.chassis.clock import iso, utcnow
 from services.chassis.db import Store
 from services.identity import migrate as identity_migrate
 from services.identity.contract import ACCOUNT_CHANGED, account_state
@@ -277,3 +278,41 @@ def tokens(identity_service, identity_store, web):
 @pytest.fixture
 def county_token(tokens):
     return tokens(*COUNTY)
+
+
+@pytest.fixture
+def activities_tree(activities_gateway, volunteer_tree):
+    """The tree of `volunteer_tree`, with a gateway in front of the activities service too."""
+    return volunteer_tree
+
+
+@pytest.fixture
+def activity_volunteer(tokens, web, volunteer_of):
+    """`volunteer(label, station_id)` → (token, volunteer id), once the activities service
+    has the volunteer's copy (from the volunteers service's event)."""
+
+    def make(label, station_id):
+        token = tokens(label, "volunteer")
+        volunteer_id = volunteer_of(token, station_id)
+        wait_for(lambda: web.get("/api/v1/me/signups", token=token).status_code == 200, what="the copy")
+        return token, volunteer_id
+
+    return make
+
+
+def new_activity(center_id, **overrides):
+    starts = utcnow() + timedelta(minutes=30)  # check-in is already open
+    body = {
+        "title": "关爱留守儿童周末课堂",
+        "platform": "education",
+        "organizer_center_id": center_id,
+        "place": "城关镇新时代文明实践所",
+        "latitude": 37.687,
+        "longitude": 112.752,
+        "starts_at": iso(starts),
+        "ends_at": iso(starts + timedelta(hours=2)),
+        "capacity": 2,
+        "hours": 2,
+        "points_rule": {"kind": "per_hour", "rate": 10},
+    }
+    return {**body, **overrides}

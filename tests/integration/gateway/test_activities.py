@@ -4,52 +4,13 @@ cancellation promoting the head of the waitlist, check-in and check-out, attenda
 and the hours and points credited in the volunteers service; callers outside each route's
 scope refused."""
 
-from datetime import timedelta
-
-import pytest
-
-from services.chassis.clock import iso, utcnow
 from tests.support.waiting import wait_for
 
-
-@pytest.fixture
-def tree(activities_gateway, volunteer_tree):
-    return volunteer_tree
+from .conftest import new_activity
 
 
-@pytest.fixture
-def volunteer(tokens, web, volunteer_of):
-    """`volunteer(label, station_id)` → (token, volunteer id), once the activities service
-    has the volunteer's copy (from the volunteers service's event)."""
-
-    def make(label, station_id):
-        token = tokens(label, "volunteer")
-        volunteer_id = volunteer_of(token, station_id)
-        wait_for(lambda: web.get("/api/v1/me/signups", token=token).status_code == 200, what="the copy")
-        return token, volunteer_id
-
-    return make
-
-
-def new_activity(center_id, **overrides):
-    starts = utcnow() + timedelta(minutes=30)  # check-in is already open
-    body = {
-        "title": "关爱留守儿童周末课堂",
-        "platform": "education",
-        "organizer_center_id": center_id,
-        "place": "城关镇新时代文明实践所",
-        "latitude": 37.687,
-        "longitude": 112.752,
-        "starts_at": iso(starts),
-        "ends_at": iso(starts + timedelta(hours=2)),
-        "capacity": 2,
-        "hours": 2,
-        "points_rule": {"kind": "per_hour", "rate": 10},
-    }
-    return {**body, **overrides}
-
-
-def test_an_activity_from_sign_up_to_hours_and_points_credited(tree, tokens, web, volunteer):
+def test_an_activity_from_sign_up_to_hours_and_points_credited(activities_tree, tokens, web, activity_volunteer):
+    tree, volunteer = activities_tree, activity_volunteer
     admin = tokens("a-admin", "center_admin", tree["a"])
     created = web.post("/api/v1/activities", json=new_activity(tree["a1"]), token=admin)
     assert created.status_code == 201, created.text

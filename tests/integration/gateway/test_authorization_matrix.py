@@ -242,6 +242,12 @@ MATRIX = {
     "GET /api/v1/activities/{activity_id}/signups": _led(200),
     "POST /api/v1/activities/{activity_id}/signups/{volunteer_id}/remove": _led(200),
     "POST /api/v1/activities/{activity_id}/attendance": _led(200),
+    # -- calendars (feeds are fetched by calendar clients, which send no token) and statistics
+    "GET /api/v1/centers/{center_id}/activities.ics": {"in": PUBLIC, "out": PUBLIC, "unknown": (404,) * 6},
+    "GET /api/v1/calendars/{token}.ics": {"own": PUBLIC, "unknown": (404,) * 6},
+    "POST /api/v1/me/calendar": {"-": SUBMIT},
+    "DELETE /api/v1/me/calendar": {"-": (401, 403, 204, 204, 403, 403)},
+    "GET /api/v1/centers/{center_id}/activity-statistics": _admins(200),
 }
 
 # what the target of each route is, where `in`/`out`/`self`/`own` alone do not say (the doc's prose)
@@ -274,6 +280,7 @@ TARGETS = {
     "GET /api/v1/activities/{activity_id}/signup": "an activity the volunteer and the team_leader signed up for",
     "POST /api/v1/activities/{activity_id}/signups/{volunteer_id}/remove": "the activity; the volunteer caller removed",
     "POST /api/v1/activities/{activity_id}/attendance": "an activity under way; the volunteer caller attended",
+    "GET /api/v1/calendars/{token}.ics": "`own`: the volunteer caller's secret feed token; `unknown`: one never issued",
 }
 
 
@@ -469,6 +476,7 @@ class World:
             "number": lambda target: self.certificate(target)["certificate"]["number"],
             "position": lambda target: 1,
             "activity_id": self.activity,
+            "token": self.calendar_token,
         }
         names = re.findall(r"{(\w+)}", template)
         return template.format(**{name: given[name] if name in given else shared[name](target) for name in names})
@@ -716,6 +724,16 @@ class World:
             self.call("POST", base + "/start")
         return activity["id"]
 
+    def calendar_token(self, target):
+        """The volunteer caller's secret calendar token (issued once), or one never issued."""
+        if target == "unknown":
+            return "A" * 43
+        self.once("activities know the callers", self._activities_know_the_callers)
+        return self.once("calendar token", self._issue_calendar_token)["token"]
+
+    def _issue_calendar_token(self):
+        return self.call("POST", "/api/v1/me/calendar", None, self.tokens["volunteer"], expect=201)
+
     def _activities_know_the_callers(self):
         """The activities service copies volunteers from the volunteers service's events."""
         for caller in ("volunteer", "team_leader"):
@@ -883,6 +901,8 @@ def request_for(world, route, target, caller):
         given["backfill_id"] = world.backfill(target, fresh=True)
     elif route.startswith("POST /api/v1/hour-entries/"):
         given["entry_id"] = world.entry(target, disputed=route.endswith("/resolve"))
+    elif route == "GET /api/v1/centers/{center_id}/activity-statistics":
+        query = f"?from={TODAY}&to={TODAY}"
     elif route == "POST /api/v1/activities":
         body = world.activity_body(world.station(target), world.team("own") if target == "own" else None)
     elif route == "GET /api/v1/activities/{activity_id}/signup":
