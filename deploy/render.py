@@ -18,6 +18,7 @@ from services.registry import CONFIG_FILE, SERVICES, by_name
 
 ROOT = Path(__file__).resolve().parents[1]
 IDENTITY = "identity"  # holds the accounts (the first administrator) and the token signing key
+FILES_MOUNT = "/var/lib/wenming"  # WENMING_DATA_DIR of a service that keeps files, on a volume of its own
 
 
 def header(comment):
@@ -49,11 +50,15 @@ def compose_service(service, started_before):
         lines.append(f"      WEB_SERVER_ADDRESS: 0.0.0.0:{service.http_port}")
     for name in service.secrets:  # the operator's own keys: no default, compose stops without them
         lines.append(f"      {name}: ${{{name}:?set {name} (docs/operations.md, keys)}}")
+    if service.keeps_files:
+        lines.append(f"      WENMING_DATA_DIR: {FILES_MOUNT}")
     if service.name == IDENTITY:
         lines.append("      IDENTITY_SIGNING_KEY_FILE: /run/secrets/identity_signing_key")
         lines += ["    secrets:", "      - identity_signing_key"]
     if service.http_port:
         lines += ["    ports:", f'      - "{service.http_port}:{service.http_port}"']
+    if service.keeps_files:  # shared by its replicas, kept across upgrades
+        lines += ["    volumes:", f"      - {service.name}-files:{FILES_MOUNT}"]
     lines += [
         "    healthcheck: *ready",
         "    depends_on:",
@@ -76,6 +81,7 @@ def render_compose(services=SERVICES):
     database_urls = "".join(f"      {service.database_url_env}: {postgres_url(service)}\n" for service in with_database)
     blocks = "\n".join(compose_service(service, services[:index]) for index, service in enumerate(services))
     prometheus_depends_on = "".join(f"      - {service.name}\n" for service in services)
+    file_volumes = "".join(f"  {service.name}-files:\n" for service in services if service.keeps_files)
     return (
         header("#")
         + f"""\
@@ -179,6 +185,7 @@ secrets:
 volumes:
   rabbitmq-data:
   postgres-data:
+{file_volumes}\
 """
     )
 

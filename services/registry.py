@@ -24,6 +24,9 @@ class Service:
     # `new_secrets` ("module:function" returning {variable: value}).
     secrets: tuple = ()
     new_secrets: str | None = None
+    # Keeps files of its own (the activities' photos and materials) under WENMING_DATA_DIR:
+    # compose gives it a volume there; `make run` the data folder.
+    keeps_files: bool = False
 
     def __post_init__(self):
         if self.has_database and self.migrations is None:
@@ -63,7 +66,7 @@ SERVICES = (
         secrets=("VOLUNTEERS_DATA_KEYS", "VOLUNTEERS_LOOKUP_KEY", "VOLUNTEERS_CERTIFICATE_KEY"),
         new_secrets="services.volunteers.secrets:new_secrets",
     ),
-    Service("activities", "services.activities.service:ActivitiesService", metrics_port=9104),
+    Service("activities", "services.activities.service:ActivitiesService", metrics_port=9104, keeps_files=True),
     # the asyncio edge: `python -m gateway`, configured by the same environment variables
     Service("gateway", "gateway", metrics_port=9100, has_database=False, http_port=8000),
 )

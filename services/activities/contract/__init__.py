@@ -12,10 +12,10 @@ and are appended to the stream `activities.events.stream`, which other systems r
 (docs/events.md). No event carries a name, an ID number or a phone number.
 """
 
-from . import calendars, catalog, signups, statistics
+from . import calendars, catalog, ledger, series, signups, statistics
 from .common import SERVICE
 
-PARTS = (catalog, signups, calendars, statistics)
+PARTS = (catalog, signups, series, ledger, calendars, statistics)
 
 EVENT_SCHEMAS = {}
 for _part in PARTS:

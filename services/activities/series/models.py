@@ -23,9 +23,11 @@ class Series(Base):
     rrule: Mapped[str] = mapped_column(sa.String(500))
     first_starts_at: Mapped[datetime] = mapped_column(UtcDateTime)  # DTSTART
     duration_minutes: Mapped[int] = mapped_column(sa.Integer)
-    exdates: Mapped[list] = mapped_column(sa.JSON)  # starts (ISO, UTC) the rule skips
-    generated_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    exdates: Mapped[list] = mapped_column(sa.JSON)  # days (ISO dates, Asia/Shanghai) the rule skips
+    publish: Mapped[bool] = mapped_column(sa.Boolean)  # occurrences are published as they are generated
+    generated_until: Mapped[datetime | None] = mapped_column(UtcDateTime)  # occurrences exist up to here
     status: Mapped[str] = mapped_column(sa.String(12))  # active or ended
+    status_reason: Mapped[str | None] = mapped_column(sa.String(200))  # why it ended
     created_by: Mapped[str] = mapped_column(sa.String(64))
     version: Mapped[int] = mapped_column(sa.Integer)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -49,7 +49,8 @@ def centers_service(start_service, tmp_path):
 
 
 @pytest.fixture
-def activities_service(start_service, activities_db, centers_service):
+def activities_service(start_service, activities_db, centers_service, nameko_config, tmp_path):
+    nameko_config["ACTIVITY_FILES_DIR"] = str(tmp_path / "activity-files")
     return start_service(ActivitiesService, activities_db)
 
 

@@ -136,8 +136,10 @@ def volunteers_gateway(volunteers_service, start_gateway):
 
 
 @pytest.fixture
-def activities_service(start_service, volunteers_service, tmp_path):
-    """The activities service (SQLite) beside volunteers, whose events it copies."""
+def activities_service(start_service, volunteers_service, tmp_path, nameko_config):
+    """The activities service (SQLite) beside volunteers, whose events it copies; its files
+    in the test's folder."""
+    nameko_config["ACTIVITY_FILES_DIR"] = str(tmp_path / "activity-files")
     url = f"sqlite:///{tmp_path / 'activities.db'}"
     activities_migrate.upgrade(url)
     return start_service(ActivitiesService, url)

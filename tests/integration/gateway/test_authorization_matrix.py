@@ -45,6 +45,8 @@ TODAY = utcnow().date()  # on or before the service's local (China) date
 PERIOD = {"period_start": str(TODAY - timedelta(days=30)), "period_end": str(TODAY - timedelta(days=1))}
 SERVED_ON = str(TODAY - timedelta(days=7))  # inside PERIOD
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x01" * 32
+LEDGER = {"summary": "开展文明实践活动一次，服务群众 10 人。", "people_served": 10}
+PHOTO = {"kind": "photo", "filename": "现场.png", "content": base64.b64encode(PNG).decode()}
 POINTS = 1000  # the points each credited volunteer earns: enough for every redemption of a run
 
 # route → target → the status each caller (in CALLERS order) gets
@@ -242,6 +244,22 @@ MATRIX = {
     "GET /api/v1/activities/{activity_id}/signups": _led(200),
     "POST /api/v1/activities/{activity_id}/signups/{volunteer_id}/remove": _led(200),
     "POST /api/v1/activities/{activity_id}/attendance": _led(200),
+    # -- series
+    "GET /api/v1/series": {"-": READ},
+    "POST /api/v1/series": {**_creates(unknown=(403, 422)), "own": (401, 403, 403, 201, 201, 201)},
+    "GET /api/v1/series/{series_id}": READS,
+    "POST /api/v1/series/{series_id}/generate": _led(200),
+    "PATCH /api/v1/series/{series_id}/from/{activity_id}": _led(200),
+    "POST /api/v1/series/{series_id}/end": _led(200),
+    # -- ledgers
+    "POST /api/v1/activities/{activity_id}/files": _led(201),
+    "GET /api/v1/activities/{activity_id}/files": _led(200),
+    "GET /api/v1/activities/{activity_id}/files/{file_id}": _led(200),
+    "DELETE /api/v1/activities/{activity_id}/files/{file_id}": _led(204),
+    "GET /api/v1/activities/{activity_id}/ledger": _led(200),
+    "PUT /api/v1/activities/{activity_id}/ledger": _led(200),
+    "POST /api/v1/activities/{activity_id}/record": _led(200),
+    "GET /api/v1/centers/{center_id}/ledger-export": {**_admins(200), "unknown": (401, 403, 403, 403, 403, 404)},
     # -- calendars (feeds are fetched by calendar clients, which send no token) and statistics
     "GET /api/v1/centers/{center_id}/activities.ics": {"in": PUBLIC, "out": PUBLIC, "unknown": (404,) * 6},
     "GET /api/v1/calendars/{token}.ics": {"own": PUBLIC, "unknown": (404,) * 6},
@@ -280,7 +298,11 @@ TARGETS = {
     "GET /api/v1/activities/{activity_id}/signup": "an activity the volunteer and the team_leader signed up for",
     "POST /api/v1/activities/{activity_id}/signups/{volunteer_id}/remove": "the activity; the volunteer caller removed",
     "POST /api/v1/activities/{activity_id}/attendance": "an activity under way; the volunteer caller attended",
+    "POST /api/v1/series": "organizer_center_id; `own`: with the team the team_leader leads (its center a1)",
+    "PATCH /api/v1/series/{series_id}/from/{activity_id}": "a published series at the target; its first occurrence",
     "GET /api/v1/calendars/{token}.ics": "`own`: the volunteer caller's secret feed token; `unknown`: one never issued",
+    "GET /api/v1/activities/{activity_id}/files/{file_id}": "a completed activity with its ledger filed and a photo",
+    "POST /api/v1/activities/{activity_id}/record": "a completed activity with its ledger filed and a photo",
 }
 
 
@@ -477,6 +499,7 @@ class World:
             "position": lambda target: 1,
             "activity_id": self.activity,
             "token": self.calendar_token,
+            "file_id": lambda target: self.filed(target)[1],
         }
         names = re.findall(r"{(\w+)}", template)
         return template.format(**{name: given[name] if name in given else shared[name](target) for name in names})
@@ -724,6 +747,18 @@ class World:
             self.call("POST", base + "/start")
         return activity["id"]
 
+    def filed(self, target, fresh=False):
+        """(activity, file): a completed activity with its ledger filed and a photo, or unknown ids."""
+        if target == "unknown":
+            return UNKNOWN, UNKNOWN
+        if not fresh:
+            return self.once(("filed", target), lambda: self.filed(target, fresh=True))
+        activity = self.activity(target, True, "in_progress")
+        base = f"/api/v1/activities/{activity}"
+        self.call("POST", base + "/complete")
+        self.call("PUT", base + "/ledger", LEDGER)
+        return activity, self.call("POST", base + "/files", PHOTO, expect=201)["id"]
+
     def calendar_token(self, target):
         """The volunteer caller's secret calendar token (issued once), or one never issued."""
         if target == "unknown":
@@ -740,6 +775,30 @@ class World:
             token = self.tokens[caller]
             wait_for(lambda token=token: self.web.get("/api/v1/me/signups", token=token).status_code == 200)
         return True
+
+    def series_body(self, center_id, team_id=None):
+        body = self.activity_body(center_id, team_id)
+        first = body.pop("starts_at")
+        del body["ends_at"]
+        return {
+            **body,
+            "rrule": "FREQ=WEEKLY;COUNT=2",
+            "first_starts_at": first,
+            "duration_minutes": 60,
+            "publish": True,
+        }
+
+    def series(self, target, fresh=False):
+        """(series id, its first occurrence's id): a published weekly series of two at the
+        target's station (`own`: of the team the team_leader leads), or unknown ids."""
+        if target == "unknown":
+            return UNKNOWN, UNKNOWN
+        if not fresh:
+            return self.once(("series", target), lambda: self.series(target, True))
+        team = self.team("own") if target == "own" else None
+        made = self.call("POST", "/api/v1/series", self.series_body(self.station(target), team), expect=201)
+        first = self.call("GET", f"/api/v1/activities?series_id={made['id']}")["items"][0]
+        return made["id"], first["id"]
 
     # -- imports
 
@@ -794,6 +853,11 @@ BODIES = {
     "POST /api/v1/activities/{activity_id}/signup/cancel": {},
     "POST /api/v1/activities/{activity_id}/check-in": {},
     "POST /api/v1/activities/{activity_id}/signups/{volunteer_id}/remove": {},
+    "POST /api/v1/series/{series_id}/generate": {},
+    "PATCH /api/v1/series/{series_id}/from/{activity_id}": {"description": "矩阵测试"},
+    "POST /api/v1/series/{series_id}/end": {"reason": "矩阵测试"},
+    "POST /api/v1/activities/{activity_id}/files": PHOTO,
+    "PUT /api/v1/activities/{activity_id}/ledger": LEDGER,
 }
 
 # the body of each route that creates something under the center it names (the target)
@@ -832,6 +896,23 @@ FRESH_ACTIVITY = {
     "POST /api/v1/activities/{activity_id}/signups/{volunteer_id}/remove": ("published", True, False),
     "POST /api/v1/activities/{activity_id}/attendance": ("in_progress", True, False),
 }
+# routes on a completed activity with its ledger and a photo (a fresh one where the cell changes it)
+LEDGER_ROUTES = tuple(
+    f"{method} /api/v1/activities/{{activity_id}}/{tail}"
+    for method, tail in (
+        ("POST", "files"),
+        ("GET", "files"),
+        ("GET", "files/{file_id}"),
+        ("DELETE", "files/{file_id}"),
+        ("GET", "ledger"),
+        ("PUT", "ledger"),
+        ("POST", "record"),
+    )
+)
+FRESH_LEDGER_ROUTES = (
+    "DELETE /api/v1/activities/{activity_id}/files/{file_id}",
+    "POST /api/v1/activities/{activity_id}/record",
+)
 DECISIONS = tuple(
     f"POST /api/v1/teams/{{team_id}}/applications/{{application_id}}/{decision}"
     for decision in ("approve", "reject", "withdraw")
@@ -903,6 +984,10 @@ def request_for(world, route, target, caller):
         given["entry_id"] = world.entry(target, disputed=route.endswith("/resolve"))
     elif route == "GET /api/v1/centers/{center_id}/activity-statistics":
         query = f"?from={TODAY}&to={TODAY}"
+    elif route == "GET /api/v1/centers/{center_id}/ledger-export":
+        query = f"?starts_from={TODAY}&starts_to={TODAY}"
+    elif route in LEDGER_ROUTES:
+        given["activity_id"], given["file_id"] = world.filed(target, fresh=route in FRESH_LEDGER_ROUTES)
     elif route == "POST /api/v1/activities":
         body = world.activity_body(world.station(target), world.team("own") if target == "own" else None)
     elif route == "GET /api/v1/activities/{activity_id}/signup":
@@ -913,6 +998,10 @@ def request_for(world, route, target, caller):
         given["volunteer_id"] = world.own
         if route.endswith("/attendance"):
             body = {"attendances": [{"volunteer_id": world.own, "attendance": "attended"}]}
+    elif route == "POST /api/v1/series":
+        body = world.series_body(world.station(target), world.team("own") if target == "own" else None)
+    elif "{series_id}" in route:  # ending changes its series: a fresh one each cell
+        given["series_id"], given["activity_id"] = world.series(target, fresh=route.endswith("/end"))
     return method, world.path(route, target, **given) + query, body, token
 
 
