@@ -19,6 +19,15 @@ class Organizers:
         if not self.may_organize(session, actor, center_id, team_id):
             raise access.organizers_only()
 
+    def listing(self, actor, query):
+        """(centers, drafts_of) of a list: the subtree a `center_id` filter names (popped from
+        `query`; None: every center) and the centers whose drafts the caller sees (an admin:
+        those of their scope; anyone else: none)."""
+        centers = None
+        if "center_id" in query:
+            centers = self.reach.subtree_ids(query.pop("center_id"), missing=[])
+        return centers, self.reach.scope_ids(actor) if is_admin(actor) else []
+
     def require_of(self, db, actor, activity_id, new_team_id=None):
         """The actor organizes activity `activity_id` (and, when a change names another team,
         that team's activities too). Asked outside any unit of work: it may ask the centers

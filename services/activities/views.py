@@ -1,8 +1,8 @@
 """What leaves the service of an activity: its view (RPC replies) and its event data."""
 
-from services.activities.catalog.repository import state
 from services.activities.contract.catalog import ACTIVITY_PROPERTIES, ActivitySchema
 from services.chassis.clock import iso
+from services.chassis.db import state
 
 _activity = ActivitySchema()
 _EVENT_TIMES = ("starts_at", "ends_at", "signup_opens_at", "signup_closes_at", "updated_at")

@@ -7,19 +7,8 @@ import sqlalchemy as sa
 
 from services.centers import domain
 from services.centers.models import Center, Venue
+from services.chassis.db import save, state  # noqa: F401 (the repository's own, shared)
 from services.chassis.errors import InvalidInput, NotFound
-
-
-def state(entity):
-    """The stored fields of a row as the plain dict the domain works on."""
-    return {column.key: getattr(entity, column.key) for column in sa.inspect(type(entity)).column_attrs}
-
-
-def save(entity, new_state):
-    """Write a domain change back onto its row (the unit of work flushes and commits)."""
-    for key, value in new_state.items():
-        if getattr(entity, key) != value:
-            setattr(entity, key, value)
 
 
 def node(center):

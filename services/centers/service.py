@@ -23,7 +23,7 @@ from services.centers.contract import (
 from services.centers.models import Base, Center, Venue
 from services.chassis.actors import load_actor
 from services.chassis.clock import utcnow
-from services.chassis.db import Conflicts, Database
+from services.chassis.db import Conflicts, Database, save, state
 from services.chassis.errors import Conflict
 from services.chassis.observability import Observability
 from services.chassis.rpc import command, rpc
@@ -83,7 +83,7 @@ class CentersService:
             expected_version = load_id(expected_version, "expected_version")
         with self.db.unit_of_work() as uow:
             center = repo.get_center(uow.session, center_id, lock=True)
-            change = domain.update_center(actor, repo.state(center), changes, expected_version, utcnow())
+            change = domain.update_center(actor, state(center), changes, expected_version, utcnow())
             return _save(uow, center, _center, change)
 
     @command
@@ -95,7 +95,7 @@ class CentersService:
             center = repo.get_center(uow.session, center_id, lock=True)
             new_parent = repo.node(repo.get_parent(uow.session, parent_id, "parent_id"))
             old_path = center.path
-            change = domain.move_center(actor, repo.state(center), new_parent, utcnow())
+            change = domain.move_center(actor, state(center), new_parent, utcnow())
             if change is not None:
                 repo.rebase_descendants(uow.session, old_path, change.state["path"])
             return _save(uow, center, _center, change)
@@ -107,7 +107,7 @@ class CentersService:
         center_id = _center_id(center_id)
         with self.db.unit_of_work() as uow:
             center = repo.get_center(uow.session, center_id, lock=True)
-            change = domain.set_status(actor, repo.state(center), wanted["status"], wanted["reason"], utcnow())
+            change = domain.set_status(actor, state(center), wanted["status"], wanted["reason"], utcnow())
             return _save(uow, center, _center, change)
 
     # --- queries on centers ----------------------------------------------------------------
@@ -174,7 +174,7 @@ class CentersService:
         center_id = _center_id(center_id)
         with self.db.unit_of_work() as uow:
             center = repo.get_center(uow.session, center_id, lock=True)
-            change = domain.add_venue(actor, repo.state(center), values)
+            change = domain.add_venue(actor, state(center), values)
             venue = Venue(**change.state)
             uow.session.add(venue)
             return _emit(uow, venue, _venue, change)
@@ -187,7 +187,7 @@ class CentersService:
         with self.db.unit_of_work() as uow:
             venue = repo.get_venue(uow.session, venue_id, lock=True)
             center = repo.get_center(uow.session, venue.center_id)
-            change = domain.update_venue(actor, repo.state(center), repo.state(venue), changes)
+            change = domain.update_venue(actor, state(center), state(venue), changes)
             return _save(uow, venue, _venue, change)
 
     @command
@@ -197,7 +197,7 @@ class CentersService:
         with self.db.unit_of_work() as uow:
             venue = repo.get_venue(uow.session, venue_id, lock=True)
             center = repo.get_center(uow.session, venue.center_id)
-            change = domain.remove_venue(actor, repo.state(center), repo.state(venue))
+            change = domain.remove_venue(actor, state(center), state(venue))
             data = _venue.dump(change.state)
             uow.session.delete(venue)
             uow.flush()
@@ -220,7 +220,7 @@ def _save(uow, entity, schema, change):
     returns the entity as it is, with no new version and no event."""
     if change is None:
         return schema.dump(entity)
-    repo.save(entity, change.state)
+    save(entity, change.state)
     return _emit(uow, entity, schema, change)
 
 

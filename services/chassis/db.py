@@ -194,6 +194,17 @@ def violated_constraint(error, metadata):
     return None
 
 
+def state(entity):
+    """The stored fields of a row as the plain dict a service's domain rules work on."""
+    return {column.key: getattr(entity, column.key) for column in sa.inspect(type(entity)).column_attrs}
+
+
+def save(entity, changed):
+    """Set the fields `changed` (from the domain rules) on a row."""
+    for key, value in changed.items():
+        setattr(entity, key, value)
+
+
 def locked(session, statement):
     """`statement` FOR UPDATE on PostgreSQL (SQLite has one writer and ignores row locks)."""
     return statement.with_for_update() if session.bind.dialect.name == "postgresql" else statement

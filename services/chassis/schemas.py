@@ -238,6 +238,13 @@ def _text_problem(text):
     return None
 
 
+def load_page(schema, filters, page, page_size):
+    """(filters, page, page_size) of a list's RPC arguments, validated by `schema` (its
+    filters plus `page` and `page_size`), or InvalidInput naming each bad one."""
+    query = load(schema, {**(filters or {}), "page": page, "page_size": page_size})
+    return query, query.pop("page"), query.pop("page_size")
+
+
 def load_id(value, field):
     """An id argument of an RPC method: a positive integer, or InvalidInput naming `field`."""
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:

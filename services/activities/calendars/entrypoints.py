@@ -14,11 +14,11 @@ from services.activities import access
 from services.activities.calendars import domain, feeds
 from services.activities.calendars import repository as repo
 from services.activities.calendars.models import CalendarToken
-from services.activities.catalog.repository import state
 from services.activities.contract import calendars as contract
 from services.activities.roster import repository as roster
 from services.chassis.actors import load_actor
 from services.chassis.clock import utcnow
+from services.chassis.db import state
 from services.chassis.errors import Conflict
 from services.chassis.rpc import command, rpc
 from services.chassis.schemas import load_id

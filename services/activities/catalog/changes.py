@@ -4,12 +4,12 @@ the same way whoever changes it."""
 
 from services.activities import views
 from services.activities.catalog import domain
-from services.activities.catalog import repository as repo
 from services.activities.catalog.models import Activity, ActivitySeats
 from services.activities.contract import catalog as contract
 from services.activities.signups import repository as signups_repo
 from services.activities.signups import seating
 from services.chassis.clock import iso
+from services.chassis.db import save, state
 
 
 def add_activity(uow, fields):
@@ -29,11 +29,11 @@ def change(uow, activity, seats, changed, now):
     """Apply `changed` (from `domain.changes`; `seats` locked) and publish it: a published
     activity's change of time or place is `activity.rescheduled`, any other change
     `activity.updated`; a capacity that grows promotes the heads of the waitlist."""
-    before = repo.state(activity)
+    before = state(activity)
     if "capacity" in changed:
         domain.require_capacity_fits(changed["capacity"], seats.confirmed)
         seats.capacity = changed["capacity"]
-    repo.save(activity, domain.versioned(before, changed, now))
+    save(activity, domain.versioned(before, changed, now))
     uow.flush()  # the version check: a concurrent change fails here as activity.version_conflict
     if before["status"] != "draft":
         _emit_change(uow, activity, before, changed)
@@ -44,8 +44,8 @@ def change(uow, activity, seats, changed, now):
 def move(uow, activity, changed, now):
     """Apply a change of status (from the domain's transitions) and publish it; completing
     closes the check-outs still open."""
-    before = repo.state(activity)
-    repo.save(activity, domain.versioned(before, changed, now))
+    before = state(activity)
+    save(activity, domain.versioned(before, changed, now))
     uow.flush()
     status = activity.status
     if status == "published":
@@ -63,8 +63,8 @@ def move(uow, activity, changed, now):
 def cancel(uow, activity, seats, reason, by, now):
     """Cancel with a reason (`seats` locked): every live sign-up is cancelled with it, and
     an activity others could see publishes `activity.cancelled`."""
-    before = repo.state(activity)
-    repo.save(activity, domain.versioned(before, domain.cancel(before, reason), now))
+    before = state(activity)
+    save(activity, domain.versioned(before, domain.cancel(before, reason), now))
     uow.flush()
     for signup in signups_repo.live_signups(uow.session, activity.id, lock=True):
         seating.cancel(uow, activity, seats, signup, "activity_cancelled", reason, by, now, False)

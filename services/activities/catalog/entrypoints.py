@@ -20,10 +20,10 @@ from services.activities.roster import repository as roster
 from services.chassis.actors import load_actor
 from services.chassis.clock import utcnow
 from services.chassis.config import setting
+from services.chassis.db import state
 from services.chassis.errors import Conflict, NotFound
 from services.chassis.rpc import command, rpc
-from services.chassis.schemas import load, load_id
-from services.chassis.scope import is_admin
+from services.chassis.schemas import load, load_id, load_page
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class CatalogEntrypoints:
             activity = repo.get_activity(uow.session, activity_id, lock=True)
             if expected_version is not None and expected_version != activity.version:
                 raise STALE["activities"]
-            before = repo.state(activity)
+            before = state(activity)
             now = utcnow()
             changed = domain.changes(before, requested, now)
             if changed and "leader_volunteer_id" in changed:
@@ -113,13 +113,8 @@ class CatalogEntrypoints:
     def list_activities(self, filters, page, page_size, actor):
         """Activities soonest first; drafts only those the caller organizes as an admin."""
         actor = load_actor(actor)
-        query = load(contract.ActivityListQuerySchema, {**filters, "page": page, "page_size": page_size})
-        page, page_size = query.pop("page"), query.pop("page_size")
-        organizers = Organizers(self.centers)
-        centers = None
-        if "center_id" in query:
-            centers = organizers.reach.subtree_ids(query.pop("center_id"), missing=[])
-        drafts_of = organizers.reach.scope_ids(actor) if is_admin(actor) else []
+        query, page, page_size = load_page(contract.ActivityListQuerySchema, filters, page, page_size)
+        centers, drafts_of = Organizers(self.centers).listing(actor, query)
         with self.db.read() as session:
             rows, total = repo.list_activities(session, query, page, page_size, centers=centers, drafts_of=drafts_of)
             seats = repo.seats_by_activity(session, [row.id for row in rows])
@@ -137,7 +132,7 @@ class CatalogEntrypoints:
             try:
                 with self.db.unit_of_work() as uow:
                     activity = repo.get_activity(uow.session, activity_id, lock=True)
-                    status = domain.due_by_clock(repo.state(activity), now)
+                    status = domain.due_by_clock(state(activity), now)
                     if status is not None:
                         changes.move(uow, activity, {"status": status}, now)
             except Exception:
@@ -155,7 +150,7 @@ class CatalogEntrypoints:
         with self.db.unit_of_work() as uow:
             activity = repo.get_activity(uow.session, activity_id, lock=True)
             now = utcnow()
-            changes.move(uow, activity, decide(repo.state(activity), now), now)
+            changes.move(uow, activity, decide(state(activity), now), now)
             return views.activity_view(activity, repo.seats_of(uow.session, activity_id))
 
 

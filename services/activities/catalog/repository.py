@@ -10,16 +10,6 @@ from services.chassis.db import locked
 from services.chassis.errors import NotFound
 
 
-def state(entity):
-    """The stored fields of a row as the plain dict the domain works on."""
-    return {column.key: getattr(entity, column.key) for column in sa.inspect(type(entity)).column_attrs}
-
-
-def save(entity, changed):
-    for key, value in changed.items():
-        setattr(entity, key, value)
-
-
 def get_activity(session, activity_id, *, lock=False):
     statement = sa.select(Activity).where(Activity.id == activity_id)
     activity = session.scalars(locked(session, statement) if lock else statement).first()

@@ -26,6 +26,7 @@ from services.activities.ledger.storage import FileStore
 from services.activities.organizers import Organizers
 from services.chassis.actors import load_actor
 from services.chassis.clock import iso, utcnow
+from services.chassis.db import save, state
 from services.chassis.errors import Conflict, NotFound
 from services.chassis.rpc import TimedServiceRpc, command, rpc
 from services.chassis.schemas import load, load_id
@@ -77,7 +78,7 @@ class LedgerEntrypoints:
             uow.session.add(row)
             uow.flush()
             store.write(uow, row, upload.data)
-            return _file.dump(activities_repo.state(row))
+            return _file.dump(state(row))
 
     @rpc
     def list_activity_files(self, activity_id, actor):
@@ -97,7 +98,7 @@ class LedgerEntrypoints:
             self._organized(session, actor, activity_id)
             row = repo.get_file(session, activity_id, file_id)
             data = FileStore.configured().read(row)
-            view = _file.dump(activities_repo.state(row))
+            view = _file.dump(state(row))
         return {**view, "content": base64.b64encode(data).decode("ascii")}
 
     @command
@@ -135,7 +136,7 @@ class LedgerEntrypoints:
                     ledger = Ledger(activity_id=activity_id, **changed)
                     uow.session.add(ledger)
                 else:
-                    activities_repo.save(ledger, changed)
+                    save(ledger, changed)
                 uow.flush()
                 uow.emit(contract.LEDGER_FILED, subject=str(activity_id), data=_filed_event(activity, ledger))
             return _ledger_view(uow.session, activity, ledger)
@@ -226,7 +227,7 @@ def _cooperatively(found):
 
 
 def _state(ledger):
-    return None if ledger is None else activities_repo.state(ledger)
+    return None if ledger is None else state(ledger)
 
 
 def _ledger_view(session, activity, ledger):
@@ -234,11 +235,11 @@ def _ledger_view(session, activity, ledger):
     counts = {kind: sum(1 for row in files if row.kind == kind) for kind in contract.FILE_KINDS}
     return _ledger.dump(
         {
-            **activities_repo.state(ledger),
+            **state(ledger),
             "activity_status": activity.status,
             "photos": counts["photo"],
             "materials": counts["material"],
-            "files": [activities_repo.state(row) for row in files],
+            "files": [state(row) for row in files],
         }
     )
 

@@ -3,10 +3,9 @@
 import sqlalchemy as sa
 
 from services.activities.catalog.models import Activity
-from services.activities.catalog.repository import state
 from services.activities.ledger.models import ActivityFile, Ledger
 from services.activities.signups.models import Signup
-from services.chassis.db import locked
+from services.chassis.db import locked, state
 from services.chassis.errors import NotFound
 
 EXPORTED_STATUSES = ("completed", "recorded")  # activities that took place

@@ -14,7 +14,6 @@ from datetime import date
 from services.activities.catalog import changes
 from services.activities.catalog import domain as catalog
 from services.activities.catalog import repository as activities_repo
-from services.activities.catalog.repository import save, state
 from services.activities.contract import series as contract
 from services.activities.organizers import Organizers
 from services.activities.series import domain
@@ -22,10 +21,10 @@ from services.activities.series import repository as repo
 from services.activities.series.models import Series
 from services.chassis.actors import load_actor
 from services.chassis.clock import iso, utcnow
+from services.chassis.db import save, state
 from services.chassis.errors import Conflict
 from services.chassis.rpc import command, rpc
-from services.chassis.schemas import load, load_id
-from services.chassis.scope import is_admin
+from services.chassis.schemas import load, load_id, load_page
 
 # a second generation of one occurrence: only when two generations race past the series' lock
 UNIQUE = {"uq_activities_series_occurrence": Conflict("series.generating", "该系列正在生成活动，请稍后重试。")}
@@ -177,13 +176,8 @@ class SeriesEntrypoints:
     def list_series(self, filters, page, page_size, actor):
         """Series newest first; those of drafts only for the admins whose scope holds them."""
         actor = load_actor(actor)
-        query = load(contract.SeriesListQuerySchema, {**filters, "page": page, "page_size": page_size})
-        page, page_size = query.pop("page"), query.pop("page_size")
-        organizers = Organizers(self.centers)
-        centers = None
-        if "center_id" in query:
-            centers = organizers.reach.subtree_ids(query.pop("center_id"), missing=[])
-        drafts_of = organizers.reach.scope_ids(actor) if is_admin(actor) else []
+        query, page, page_size = load_page(contract.SeriesListQuerySchema, filters, page, page_size)
+        centers, drafts_of = Organizers(self.centers).listing(actor, query)
         with self.db.read() as session:
             rows, total = repo.list_series(session, query, page, page_size, centers=centers, drafts_of=drafts_of)
             counts = repo.occurrence_counts(session, [row.id for row in rows])

@@ -15,6 +15,7 @@ from services.activities.signups import domain, seating
 from services.activities.signups import repository as repo
 from services.chassis.actors import load_actor
 from services.chassis.clock import iso, utcnow
+from services.chassis.db import save, state
 from services.chassis.errors import Conflict
 from services.chassis.rpc import command, rpc
 from services.chassis.schemas import load, load_id
@@ -45,7 +46,7 @@ class SignupEntrypoints:
             seats = activities_repo.seats_of(uow.session, activity_id, lock=True)  # one sign-up at a time
             uow.session.refresh(activity)  # as committed now: a cancellation may have finished meanwhile
             now = utcnow()
-            domain.require_open_for_signup(activities_repo.state(activity), now)
+            domain.require_open_for_signup(state(activity), now)
             member = roster.is_member(uow.session, activity.team_id, volunteer.volunteer_id)
             domain.require_eligible(volunteer.status, activity.team_only, member)
             if repo.live_signup(uow.session, activity_id, volunteer.volunteer_id) is not None:
@@ -87,42 +88,20 @@ class SignupEntrypoints:
 
     @command
     def check_in(self, activity_id, data, actor):
-        actor = load_actor(actor)
-        access.require_volunteer_role(actor)
         position = load(contract.CheckInSchema, data)["position"]
-        activity_id = _activity_id(activity_id)
-        with self.db.unit_of_work() as uow:
-            volunteer = roster.require_volunteer_of_account(uow.session, actor.account_id)
-            activity = activities_repo.get_activity(uow.session, activity_id)
-            signup = repo.require_live_signup(uow.session, activity_id, volunteer.volunteer_id, lock=True)
-            now = utcnow()
-            distance = domain.check_in(activities_repo.state(activity), activities_repo.state(signup), position, now)
-            signup.checked_in_at = now
-            signup.check_in_distance_m = distance
-            signup.version += 1
-            uow.flush()
-            data = {**seating.event_data(activity, signup, now), "distance_m": distance}
-            uow.emit(contract.ATTENDANCE_CHECKED_IN, subject=str(signup.id), data=data)
-            return _signup_view(uow.session, signup, volunteer.volunteer_number)
+
+        def checked_in(activity, signup, now):
+            distance = domain.check_in(activity, signup, position, now)
+            return {"checked_in_at": now, "check_in_distance_m": distance}, {"distance_m": distance}
+
+        return self._attend(activity_id, actor, contract.ATTENDANCE_CHECKED_IN, checked_in)
 
     @command
     def check_out(self, activity_id, actor):
-        actor = load_actor(actor)
-        access.require_volunteer_role(actor)
-        activity_id = _activity_id(activity_id)
-        with self.db.unit_of_work() as uow:
-            volunteer = roster.require_volunteer_of_account(uow.session, actor.account_id)
-            activity = activities_repo.get_activity(uow.session, activity_id)
-            signup = repo.require_live_signup(uow.session, activity_id, volunteer.volunteer_id, lock=True)
-            now = utcnow()
-            signup.checked_out_at = domain.check_out(
-                activities_repo.state(activity), activities_repo.state(signup), now
-            )
-            signup.version += 1
-            uow.flush()
-            data = {**seating.event_data(activity, signup, now), "closed_by_service": False}
-            uow.emit(contract.ATTENDANCE_CHECKED_OUT, subject=str(signup.id), data=data)
-            return _signup_view(uow.session, signup, volunteer.volunteer_number)
+        def checked_out(activity, signup, now):
+            return {"checked_out_at": domain.check_out(activity, signup, now)}, {"closed_by_service": False}
+
+        return self._attend(activity_id, actor, contract.ATTENDANCE_CHECKED_OUT, checked_out)
 
     # --- the organizer's --------------------------------------------------------------------
 
@@ -167,7 +146,7 @@ class SignupEntrypoints:
         self._require_organizer(actor, activity_id)
         with self.db.unit_of_work() as uow:
             activity = activities_repo.get_activity(uow.session, activity_id, lock=True)
-            activity_state = activities_repo.state(activity)
+            activity_state = state(activity)
             domain.require_confirmable(activity_state)
             signups = repo.signups_of_volunteers(uow.session, activity_id, [item["volunteer_id"] for item in items])
             now = utcnow()
@@ -177,11 +156,11 @@ class SignupEntrypoints:
                 if signup is None:
                     raise domain.not_signed_up(item["volunteer_id"])
                 previous = signup.attendance
-                changed = domain.confirmation(activity_state, activities_repo.state(signup), item)
+                changed = domain.confirmation(activity_state, state(signup), item)
                 if changed is None:
                     unchanged += 1
                     continue
-                activities_repo.save(
+                save(
                     signup,
                     {
                         **changed,
@@ -199,11 +178,28 @@ class SignupEntrypoints:
 
     # --- helpers --------------------------------------------------------------------------
 
+    def _attend(self, activity_id, actor, event_type, decide):
+        """A volunteer's own step of attendance on their live sign-up: `decide(activity,
+        signup, now)` (plain dicts) gives the fields it sets and what its event adds."""
+        actor = load_actor(actor)
+        access.require_volunteer_role(actor)
+        activity_id = _activity_id(activity_id)
+        with self.db.unit_of_work() as uow:
+            volunteer = roster.require_volunteer_of_account(uow.session, actor.account_id)
+            activity = activities_repo.get_activity(uow.session, activity_id)
+            signup = repo.require_live_signup(uow.session, activity_id, volunteer.volunteer_id, lock=True)
+            now = utcnow()
+            changed, extra = decide(state(activity), state(signup), now)
+            save(signup, {**changed, "version": signup.version + 1})
+            uow.flush()
+            uow.emit(event_type, subject=str(signup.id), data={**seating.event_data(activity, signup, now), **extra})
+            return _signup_view(uow.session, signup, volunteer.volunteer_number)
+
     def _cancel(self, uow, activity_id, volunteer_id, because, reason, actor):
         activity = activities_repo.get_activity(uow.session, activity_id)
         seats = activities_repo.seats_of(uow.session, activity_id, lock=True)
         signup = repo.require_live_signup(uow.session, activity_id, volunteer_id, lock=True)
-        domain.require_cancellable(activities_repo.state(signup), activities_repo.state(activity))
+        domain.require_cancellable(state(signup), state(activity))
         seating.cancel(uow, activity, seats, signup, because, reason, actor.account_id, utcnow())
         return _signup_view(uow.session, signup, None)
 
@@ -222,7 +218,7 @@ class SignupEntrypoints:
                 "organizer_center_id": activity.organizer_center_id,
                 "team_id": activity.team_id,
                 "volunteer_id": signup.volunteer_id,
-                "served_on": domain.served_on(activities_repo.state(activity)).isoformat(),
+                "served_on": domain.served_on(state(activity)).isoformat(),
                 "hours": float(signup.hours),
                 "points_rule": {"kind": activity.points_kind, "rate": float(activity.points_rate)},
                 "confirmed_at": iso(now),
@@ -232,7 +228,7 @@ class SignupEntrypoints:
 
 def _signup_fields(signup, volunteer_number, waitlist_position):
     return {
-        **activities_repo.state(signup),
+        **state(signup),
         "volunteer_number": volunteer_number,
         "waitlist_position": waitlist_position,
     }

@@ -8,6 +8,7 @@ import contextlib
 
 from services.chassis.actors import load_actor
 from services.chassis.clock import utcnow
+from services.chassis.db import save, state
 from services.chassis.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from services.chassis.rpc import command, rpc
 from services.chassis.schemas import load, load_id
@@ -81,13 +82,13 @@ class TeamEntrypoints:
         with self.db.unit_of_work() as uow:
             team = repo.get_team(uow.session, team_id, lock=True)
             domain.require_team_admin(self._standing(uow.session, actor, team.center_id))
-            before = repo.state(team)
+            before = state(team)
             changed = domain.team_changes(before, changes)
             if changed is not None:
                 now = utcnow()
                 if "leader_volunteer_id" in changed:
                     _hand_over(uow, team, changed["leader_volunteer_id"], actor, now)
-                repo.save(team, domain.versioned(before, changed, now))
+                save(team, domain.versioned(before, changed, now))
                 _emit_updated(uow, team, before, changed)
             return _team_view(team, get_volunteer(uow.session, team.leader_volunteer_id))
 
@@ -100,11 +101,11 @@ class TeamEntrypoints:
         with self.db.unit_of_work() as uow:
             team = repo.get_team(uow.session, team_id, lock=True)
             domain.require_team_admin(self._standing(uow.session, actor, team.center_id))
-            before = repo.state(team)
+            before = state(team)
             changed = domain.status_change(before, wanted["status"], wanted["reason"])
             if changed is not None:
                 now = utcnow()
-                repo.save(team, domain.versioned(before, changed, now))
+                save(team, domain.versioned(before, changed, now))
                 _emit_updated(uow, team, before, changed)
                 if team.status == "dissolved":
                     for application in repo.pending_applications(uow.session, team.id):
@@ -144,7 +145,7 @@ class TeamEntrypoints:
         with self.db.unit_of_work() as uow:
             team = repo.get_team(uow.session, team_id)
             domain.require_team_admin(self._standing(uow.session, actor, team.center_id))
-            domain.require_active_team(repo.state(team))
+            domain.require_active_team(state(team))
             volunteer = _named_volunteer(uow.session, volunteer_id, "volunteer_id")
             member = _join(uow, team, volunteer, "member", "added", actor, utcnow())
             return _member_view(member, volunteer)
@@ -171,7 +172,7 @@ class TeamEntrypoints:
         team_id, volunteer_id = _team_id(team_id), load_id(volunteer_id, "volunteer_id")
         with self.db.unit_of_work() as uow:
             team = repo.get_team(uow.session, team_id)
-            domain.require_leader_or_admin(self._standing(uow.session, actor, team.center_id), repo.state(team))
+            domain.require_leader_or_admin(self._standing(uow.session, actor, team.center_id), state(team))
             member = repo.membership(uow.session, team.id, volunteer_id)
             if member is None:
                 raise NotFound("team.member_not_found", f"志愿者 {volunteer_id} 不是该服务队的成员。")
@@ -190,7 +191,7 @@ class TeamEntrypoints:
                 standing.volunteer_id is not None
                 and repo.membership(session, team.id, standing.volunteer_id) is not None
             )
-            domain.require_roster_reader(standing, repo.state(team), is_member)
+            domain.require_roster_reader(standing, state(team), is_member)
             rows, total = repo.roster(session, team.id, page, page_size)
             items = [_member_view(member, volunteer) for member, volunteer in rows]
             return {"team_id": team.id, "items": items, "total": total, "page": page, "page_size": page_size}
@@ -232,7 +233,7 @@ class TeamEntrypoints:
             volunteer = volunteer_of_account(uow.session, actor.account_id)
             team = repo.get_team(uow.session, team_id)
             domain.require_may_apply(
-                repo.state(team),
+                state(team),
                 volunteer.status,
                 is_member=repo.membership(uow.session, team.id, volunteer.id) is not None,
                 has_pending=repo.pending_application(uow.session, team.id, volunteer.id) is not None,
@@ -255,7 +256,7 @@ class TeamEntrypoints:
             volunteer = volunteer_of_account(uow.session, actor.account_id)
             team = repo.get_team(uow.session, team_id)
             application = repo.get_application(uow.session, team.id, application_id, lock=True)
-            changed = domain.withdrawal(repo.state(application), volunteer.id, actor, utcnow())
+            changed = domain.withdrawal(state(application), volunteer.id, actor, utcnow())
             if changed is not None:
                 _close(uow, application, changed)
                 data = {**_application_event(application, team, volunteer), "decided_at": _iso(application.decided_at)}
@@ -271,7 +272,7 @@ class TeamEntrypoints:
             team, application = self._application_to_decide(uow.session, team_id, application_id, actor)
             volunteer = get_volunteer(uow.session, application.volunteer_id)
             if application.status == "pending":
-                domain.require_active_team(repo.state(team))
+                domain.require_active_team(state(team))
                 domain.require_joinable(volunteer.status)
             now = utcnow()
             if _decide(uow, team, application, "approved", None, actor, now):
@@ -295,7 +296,7 @@ class TeamEntrypoints:
         page, page_size, filters = _page(page, page_size, contract.ApplicationQuerySchema, filters)
         with self.db.read() as session:
             team = repo.get_team(session, _team_id(team_id))
-            domain.require_leader_or_admin(self._standing(session, actor, team.center_id), repo.state(team))
+            domain.require_leader_or_admin(self._standing(session, actor, team.center_id), state(team))
             rows, total = repo.applications_to(session, team.id, filters.get("status"), page, page_size)
             items = [_application_view(*row) for row in rows]
             return {"items": items, "total": total, "page": page, "page_size": page_size}
@@ -320,7 +321,7 @@ class TeamEntrypoints:
     def _application_to_decide(self, session, team_id, application_id, actor):
         team = repo.get_team(session, team_id)
         application = repo.get_application(session, team.id, application_id, lock=True)
-        domain.require_leader_or_admin(self._standing(session, actor, team.center_id), repo.state(team))
+        domain.require_leader_or_admin(self._standing(session, actor, team.center_id), state(team))
         return team, application
 
 
@@ -370,14 +371,14 @@ def _hand_over(uow, team, leader_id, actor, now):
 
 
 def _close(uow, application, changed):
-    repo.save(application, {**changed, "version": application.version + 1})
+    save(application, {**changed, "version": application.version + 1})
     uow.flush()
 
 
 def _decide(uow, team, application, status, reason, actor, now):
     """Approve or reject a pending application and emit team.application_decided; False for
     a retry of the same outcome, which changes nothing."""
-    changed = domain.decision(repo.state(application), status, reason, actor, now)
+    changed = domain.decision(state(application), status, reason, actor, now)
     if changed is None:
         return False
     _close(uow, application, changed)
@@ -412,7 +413,7 @@ def on_deregistered(uow, volunteer, actor):
             _part(uow, team, member, volunteer, "deregistered", None, actor)
     for application, team, _ in repo.applications_of(uow.session, volunteer.id, None):
         if application.status == "pending":
-            _close(uow, application, domain.withdrawal(repo.state(application), volunteer.id, actor, utcnow()))
+            _close(uow, application, domain.withdrawal(state(application), volunteer.id, actor, utcnow()))
             data = {**_application_event(application, team, volunteer), "decided_at": _iso(application.decided_at)}
             uow.emit(contract.TEAM_APPLICATION_WITHDRAWN, subject=str(application.id), data=data)
 
@@ -485,7 +486,7 @@ def _application_event(application, team, volunteer):
 
 def _team_fields(team, leader):
     return {
-        **repo.state(team),
+        **state(team),
         "kind_label": domain.kind_label(team.kind, team.local_kind_name),
         "leader_volunteer_number": leader.volunteer_number,
         "leader_name": leader.name,
@@ -511,7 +512,7 @@ def _member_view(member, volunteer):
 
 def _application_fields(application, team, volunteer):
     return {
-        **repo.state(application),
+        **state(application),
         "team_name": team.name,
         "center_id": team.center_id,
         "volunteer_number": volunteer.volunteer_number,

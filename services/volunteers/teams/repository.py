@@ -9,16 +9,6 @@ from services.volunteers.models import Volunteer
 from services.volunteers.teams.models import Team, TeamApplication, TeamMember
 
 
-def state(entity):
-    """The stored fields of a row as the plain dict the domain works on."""
-    return {column.key: getattr(entity, column.key) for column in sa.inspect(type(entity)).column_attrs}
-
-
-def save(entity, changed):
-    for key, value in changed.items():
-        setattr(entity, key, value)
-
-
 def get_team(session, team_id, *, lock=False):
     statement = sa.select(Team).where(Team.id == team_id)
     team = session.scalars(locked(session, statement) if lock else statement).first()
