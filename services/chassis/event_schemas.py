@@ -29,3 +29,15 @@ def event_object(properties, description, optional=()):
         "required": sorted(set(properties) - set(optional)),
         "additionalProperties": True,
     }
+
+
+def merged(parts):
+    """{event type: schema} of every part of a contract (each a module with EVENT_SCHEMAS);
+    a type declared by two parts is an error."""
+    schemas = {}
+    for part in parts:
+        for event_type in part.EVENT_SCHEMAS:
+            if event_type in schemas:
+                raise ValueError(f"event type {event_type} declared twice")
+        schemas.update(part.EVENT_SCHEMAS)
+    return schemas

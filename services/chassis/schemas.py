@@ -178,6 +178,18 @@ def page_size_field(default=20, high=MAX_PAGE_SIZE):
     )
 
 
+def page_of(item_schema, name):
+    """The schema (class `name`, as OpenAPI shows it) of a page of a list: `items` of
+    `item_schema`, with the `total` count and the `page` and `page_size` asked for."""
+    fields_ = {
+        "items": fields.List(fields.Nested(item_schema)),
+        "total": fields.Integer(),
+        "page": fields.Integer(),
+        "page_size": fields.Integer(),
+    }
+    return type(name, (StrictSchema,), fields_)
+
+
 def load(schema, data, code="input.invalid"):
     """`data` validated by `schema`, or InvalidInput naming each bad field.
 

@@ -12,16 +12,13 @@ and are appended to the stream `activities.events.stream`, which other systems r
 (docs/events.md). No event carries a name, an ID number or a phone number.
 """
 
+from services.chassis.event_schemas import merged
+
 from . import calendars, catalog, ledger, series, signups, statistics
 from .common import SERVICE
 
 PARTS = (catalog, signups, series, ledger, calendars, statistics)
 
-EVENT_SCHEMAS = {}
-for _part in PARTS:
-    for _type in _part.EVENT_SCHEMAS:
-        if _type in EVENT_SCHEMAS:
-            raise ValueError(f"event type {_type} declared twice")
-    EVENT_SCHEMAS.update(_part.EVENT_SCHEMAS)
+EVENT_SCHEMAS = merged(PARTS)
 
 __all__ = ["EVENT_SCHEMAS", "PARTS", "SERVICE"]

@@ -24,6 +24,7 @@ from services.chassis.schemas import (
     id_field,
     length,
     one_of,
+    page_of,
 )
 
 from .common import HOURS, POINTS_RULE, Moment, PageQuerySchema, PointsRuleSchema, hours_field
@@ -146,11 +147,7 @@ class ActivitySchema(StrictSchema):
     updated_at = Moment()
 
 
-class ActivityPageSchema(StrictSchema):
-    items = fields.List(fields.Nested(ActivitySchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    page_size = fields.Integer()
+ActivityPageSchema = page_of(ActivitySchema, "ActivityPageSchema")
 
 
 class ActivityListQuerySchema(PageQuerySchema):

@@ -24,6 +24,7 @@ from services.chassis.schemas import (
     id_field,
     length,
     one_of,
+    page_of,
 )
 
 from .catalog import MAX_DURATION_DAYS, ActivityCreateSchema, CancelSchema, _ActivityFields
@@ -143,11 +144,7 @@ class SeriesOutcomeSchema(StrictSchema):
     cancelled = fields.Integer(**described("Occurrences this call cancelled."))
 
 
-class SeriesPageSchema(StrictSchema):
-    items = fields.List(fields.Nested(SeriesSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    page_size = fields.Integer()
+SeriesPageSchema = page_of(SeriesSchema, "SeriesPageSchema")
 
 
 class SeriesListQuerySchema(PageQuerySchema):

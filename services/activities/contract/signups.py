@@ -17,7 +17,7 @@ credits hours and points, once per revision.
 from marshmallow import fields, validate
 
 from services.chassis import event_schemas as js
-from services.chassis.schemas import StrictSchema, Text, described, id_field, length, one_of
+from services.chassis.schemas import StrictSchema, Text, described, id_field, length, one_of, page_of
 
 from .common import HOURS, POINTS_RULE, Moment, PageQuerySchema, hours_field
 
@@ -87,11 +87,7 @@ class SignupSchema(StrictSchema):
     version = fields.Integer()
 
 
-class SignupPageSchema(StrictSchema):
-    items = fields.List(fields.Nested(SignupSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    page_size = fields.Integer()
+SignupPageSchema = page_of(SignupSchema, "SignupPageSchema")
 
 
 class SignupListQuerySchema(PageQuerySchema):
@@ -109,11 +105,7 @@ class MySignupSchema(SignupSchema):
     activity_status = fields.String()
 
 
-class MySignupPageSchema(StrictSchema):
-    items = fields.List(fields.Nested(MySignupSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    page_size = fields.Integer()
+MySignupPageSchema = page_of(MySignupSchema, "MySignupPageSchema")
 
 
 class ConfirmationResultSchema(StrictSchema):

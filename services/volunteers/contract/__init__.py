@@ -12,15 +12,12 @@ No event carries an ID number or a phone number. Human-readable: docs/volunteers
 and docs/events.md.
 """
 
+from services.chassis.event_schemas import merged
+
 from . import certificates, hours, imports, points, registration, teams
 
 SERVICE = "volunteers"  # the nameko service name: RPC routing keys `volunteers.<method>`
 
 PARTS = (registration, teams, hours, points, certificates, imports)
 
-EVENT_SCHEMAS = {}
-for _part in PARTS:
-    for _type in _part.EVENT_SCHEMAS:
-        if _type in EVENT_SCHEMAS:
-            raise ValueError(f"event type {_type} declared twice")
-    EVENT_SCHEMAS.update(_part.EVENT_SCHEMAS)
+EVENT_SCHEMAS = merged(PARTS)
