@@ -2,24 +2,14 @@
 service publishes is documented with its schema and a valid example, and no event can carry
 a name, an ID number or a phone number."""
 
-import json
 import re
 
-import jsonschema
 import pytest
 
 from services.activities.contract import EVENT_SCHEMAS
-from tests.support import ROOT
+from tests.support.event_docs import DOC, blocks, check_documented
 
-DOC = (ROOT / "docs" / "events.md").read_text(encoding="utf-8")
-MARKED_BLOCK = re.compile(r"<!-- activities-(schema|example): ([a-z_.]+) -->\n```json\n(.*?)\n```", re.S)
 PERSONAL = re.compile(r"name|id_number|id_card|phone|mobile")
-
-
-def blocks(kind):
-    found = [(name, json.loads(text)) for marked, name, text in MARKED_BLOCK.findall(DOC) if marked == kind]
-    assert len(found) == len(dict(found)), f"an event has two {kind} blocks"
-    return dict(found)
 
 
 def keys(value):
@@ -32,21 +22,18 @@ def keys(value):
 
 
 def test_every_activities_event_is_documented_with_its_schema_and_an_example():
-    assert set(blocks("schema")) == set(blocks("example")) == set(EVENT_SCHEMAS)
+    assert set(blocks("activities", "schema")) == set(blocks("activities", "example")) == set(EVENT_SCHEMAS)
 
 
 @pytest.mark.parametrize("event_type", sorted(EVENT_SCHEMAS))
 def test_the_documented_schema_is_the_published_one_and_the_example_valid(event_type):
-    assert blocks("schema")[event_type] == EVENT_SCHEMAS[event_type]
-    jsonschema.validate(
-        blocks("example")[event_type], EVENT_SCHEMAS[event_type], format_checker=jsonschema.FormatChecker()
-    )
+    check_documented("activities", event_type, EVENT_SCHEMAS)
 
 
 @pytest.mark.parametrize("event_type", sorted(EVENT_SCHEMAS))
 def test_no_event_declares_or_shows_a_name_an_id_number_or_a_phone(event_type):
     assert not [key for key in keys(EVENT_SCHEMAS[event_type]["properties"]) if PERSONAL.search(key)]
-    assert not [key for key in keys(blocks("example")[event_type]) if PERSONAL.search(key)]
+    assert not [key for key in keys(blocks("activities", "example")[event_type]) if PERSONAL.search(key)]
 
 
 def test_each_event_is_documented_under_a_heading_of_its_own_in_the_activities_section():

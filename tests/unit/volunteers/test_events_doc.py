@@ -5,33 +5,23 @@ or a phone number, and the event it consumes is shown once, where its publisher 
 import json
 import re
 
-import jsonschema
 import pytest
 
 from services.activities.contract import EVENT_SCHEMAS as ACTIVITIES_EVENT_SCHEMAS
 from services.volunteers.contract import EVENT_SCHEMAS
 from services.volunteers.contract.hours import ATTENDANCE_CONFIRMED, ATTENDANCE_CONFIRMED_SCHEMA
-from tests.support import ROOT
+from tests.support.event_docs import DOC, blocks, check_documented
 
-DOC = (ROOT / "docs" / "events.md").read_text(encoding="utf-8")
-MARKED_BLOCK = re.compile(r"<!-- volunteers-(schema|example): ([a-z_.]+) -->\n```json\n(.*?)\n```", re.S)
 PERSONAL = re.compile(r"id_number|phone|id_card|mobile")
 
 
-def blocks(kind):
-    return {name: json.loads(text) for found, name, text in MARKED_BLOCK.findall(DOC) if found == kind}
-
-
 def test_every_volunteers_event_is_documented_with_its_schema_and_an_example():
-    assert set(blocks("schema")) == set(blocks("example")) == set(EVENT_SCHEMAS)
+    assert set(blocks("volunteers", "schema")) == set(blocks("volunteers", "example")) == set(EVENT_SCHEMAS)
 
 
 @pytest.mark.parametrize("event_type", sorted(EVENT_SCHEMAS))
 def test_the_documented_schema_is_the_published_one_and_the_example_valid(event_type):
-    assert blocks("schema")[event_type] == EVENT_SCHEMAS[event_type]
-    jsonschema.validate(
-        blocks("example")[event_type], EVENT_SCHEMAS[event_type], format_checker=jsonschema.FormatChecker()
-    )
+    check_documented("volunteers", event_type, EVENT_SCHEMAS)
 
 
 @pytest.mark.parametrize("event_type", sorted(EVENT_SCHEMAS))
