@@ -14,8 +14,6 @@ from nameko.standalone.rpc import ServiceRpcClient
 from services.activities import migrate
 from services.activities.roster.models import TeamMembershipCopy, VolunteerCopy
 from services.activities.service import ActivitiesService
-from services.centers import migrate as centers_migrate
-from services.centers.service import CentersService
 from services.chassis.actors import Actor
 from services.chassis.clock import iso, utcnow
 from services.chassis.events import SERIALIZER, make_event
@@ -24,6 +22,8 @@ from services.volunteers.contract.registration import VOLUNTEER_REGISTERED, VOLU
 from services.volunteers.contract.teams import TEAM_MEMBER_JOINED
 from tests.support.actors import COUNTY
 from tests.support.waiting import wait_for
+
+from ..conftest import make_tree
 
 _ids = itertools.count(1)
 
@@ -42,13 +42,6 @@ def engine(activities_db):
 
 
 @pytest.fixture
-def centers_service(start_service, tmp_path):
-    url = f"sqlite:///{tmp_path / 'centers.db'}"
-    centers_migrate.upgrade(url)
-    return start_service(CentersService, url)
-
-
-@pytest.fixture
 def activities_service(start_service, activities_db, centers_service, nameko_config, tmp_path):
     nameko_config["ACTIVITY_FILES_DIR"] = str(tmp_path / "activity-files")
     return start_service(ActivitiesService, activities_db)
@@ -61,25 +54,16 @@ def activities(activities_service):
 
 
 @pytest.fixture
-def centers(centers_service):
-    with ServiceRpcClient("centers", timeout=15) as client:
-        yield client
-
-
-@pytest.fixture
 def tree(centers):
     """county → institutes a, b → stations a1 (under a), b1 (under b); {name: id}."""
-    ids = {}
-    for name, level, parent in (
+    nodes = (
         ("county", "center", None),
         ("a", "institute", "county"),
         ("b", "institute", "county"),
         ("a1", "station", "a"),
         ("b1", "station", "b"),
-    ):
-        data = {"code": f"t-{name}", "name": f"{name} 实践", "level": level, "parent_id": ids.get(parent)}
-        ids[name] = centers.create_center(data, COUNTY)["id"]
-    return ids
+    )
+    return make_tree(lambda body: centers.create_center(body, COUNTY)["id"], "t", nodes)
 
 
 @pytest.fixture

@@ -12,8 +12,6 @@ import requests
 
 from services.activities import migrate as activities_migrate
 from services.activities.service import ActivitiesService
-from services.centers import migrate as centers_migrate
-from services.centers.service import CentersService
 from services.chassis.clock import iso, utcnow
 from services.chassis.db import Store
 from services.identity import migrate as identity_migrate
@@ -30,6 +28,8 @@ from tests.support.net import free_port
 from tests.support.processes import log_tail, start_module, stop
 from tests.support.volunteer_keys import KEYS as VOLUNTEER_KEYS
 from tests.support.waiting import wait_for
+
+from ..conftest import make_tree
 
 SIGNING_KEY = new_private_pem()
 COUNTY = ("9001", "county_admin", None)
@@ -114,13 +114,6 @@ def gateway(centers_service, start_gateway):
 
 
 @pytest.fixture
-def centers_service(start_service, tmp_path):
-    url = f"sqlite:///{tmp_path / 'centers.db'}"
-    centers_migrate.upgrade(url)
-    return start_service(CentersService, url)
-
-
-@pytest.fixture
 def volunteers_service(start_service, centers_service, tmp_path, nameko_config):
     """The volunteers service (SQLite) beside centers, with its data keys."""
     nameko_config.update(VOLUNTEER_KEYS)
@@ -154,19 +147,20 @@ def activities_gateway(activities_service, start_gateway):
 @pytest.fixture
 def volunteer_tree(volunteers_gateway, web, county_token):
     """county → a → a1; county → b → b1, made through the gateway: {name: center id}."""
-    ids = {}
-    for name, level, parent in (
+    nodes = (
         ("county", "center", None),
         ("a", "institute", "county"),
         ("a1", "station", "a"),
         ("b", "institute", "county"),
         ("b1", "station", "b"),
-    ):
-        body = {"code": f"v-{name}", "name": f"{name} 实践", "level": level, "parent_id": ids.get(parent)}
-        response = web.post("/api/v1/centers", json=body, token=county_token)
-        assert response.status_code == 201, response.text
-        ids[name] = response.json()["id"]
-    return ids
+    )
+    return make_tree(lambda body: _created_center(web, body, county_token), "v", nodes)
+
+
+def _created_center(web, body, token):
+    response = web.post("/api/v1/centers", json=body, token=token)
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
 
 
 @pytest.fixture

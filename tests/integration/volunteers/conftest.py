@@ -7,8 +7,6 @@ import pytest
 import sqlalchemy as sa
 from nameko.standalone.rpc import ServiceRpcClient
 
-from services.centers import migrate as centers_migrate
-from services.centers.service import CentersService
 from services.chassis.clock import utcnow
 from services.chassis.db import Store
 from services.volunteers import migrate
@@ -16,6 +14,8 @@ from services.volunteers.models import Volunteer
 from services.volunteers.service import VolunteersService
 from tests.support.actors import COUNTY
 from tests.support.volunteer_keys import KEYS
+
+from ..conftest import make_tree
 
 
 @pytest.fixture
@@ -44,13 +44,6 @@ def engine(volunteers_db):
 
 
 @pytest.fixture
-def centers_service(start_service, tmp_path):
-    url = f"sqlite:///{tmp_path / 'centers.db'}"
-    centers_migrate.upgrade(url)
-    return start_service(CentersService, url)
-
-
-@pytest.fixture
 def volunteers_service(start_service, volunteers_db, volunteer_keys, centers_service):
     return start_service(VolunteersService, volunteers_db)
 
@@ -62,26 +55,17 @@ def volunteers(volunteers_service):
 
 
 @pytest.fixture
-def centers(centers_service):
-    with ServiceRpcClient("centers", timeout=15) as client:
-        yield client
-
-
-@pytest.fixture
 def tree(centers):
     """county → institutes a, b → stations a1, a2 (under a), b1 (under b); {name: id}."""
-    ids = {}
-    for name, level, parent in (
+    nodes = (
         ("county", "center", None),
         ("a", "institute", "county"),
         ("b", "institute", "county"),
         ("a1", "station", "a"),
         ("a2", "station", "a"),
         ("b1", "station", "b"),
-    ):
-        data = {"code": f"t-{name}", "name": f"{name} 实践", "level": level, "parent_id": ids.get(parent)}
-        ids[name] = centers.create_center(data, COUNTY)["id"]
-    return ids
+    )
+    return make_tree(lambda body: centers.create_center(body, COUNTY)["id"], "t", nodes)
 
 
 _serials = itertools.count(1)
