@@ -1,8 +1,9 @@
 """The demo's activities (deploy/demo/activities.json), put in through the activities
 service's RPC API like any county administrator's, so that every rule applies and every
 event goes out: upcoming activities of the seed's sites, published (sign-ups open) unless
-marked `draft`. Days count from the day of seeding, times are the county's (Asia/Shanghai).
-Safe to repeat: a site that has activities is left alone."""
+marked `draft`, and its recurring programmes (series with an iCalendar rule, their
+occurrences published). Days count from the day of seeding, times are the county's
+(Asia/Shanghai). Safe to repeat: a site that has activities is left alone."""
 
 import json
 from datetime import date, datetime, time, timedelta
@@ -16,9 +17,9 @@ DEMO_FILE = Path(__file__).resolve().parents[1] / "demo" / "activities.json"
 def seed_activities(client, actor, today=None, demo_file=DEMO_FILE):
     """Create the demo's activities on sites that have none; returns how many it created."""
     today = today or date.today()
-    plan = json.loads(demo_file.read_text(encoding="utf-8"))["activities"]
-    codes = {item["center"] for item in plan}
-    centers = _centers_by_code(client, codes)
+    demo = json.loads(demo_file.read_text(encoding="utf-8"))
+    plan, series = demo["activities"], demo["series"]
+    centers = _centers_by_code(client, {item["center"] for item in (*plan, *series)})
     busy = {code for code, center_id in centers.items() if _has_activities(client, center_id, actor)}
     created = 0
     for item in plan:
@@ -28,6 +29,11 @@ def seed_activities(client, actor, today=None, demo_file=DEMO_FILE):
         if item.get("status") != "draft":
             client.activities.publish_activity(activity["id"], actor)
         created += 1
+    for item in series:
+        if item["center"] in busy or item["center"] not in centers:
+            continue
+        made = client.activities.create_series(_series(item, centers[item["center"]], today), actor)
+        created += client.activities.list_activities({"series_id": made["id"]}, 1, 1, actor)["total"]
     return created
 
 
@@ -47,6 +53,15 @@ def _activity(item, center_id, today):
     if "latitude" in item:
         data.update(latitude=item["latitude"], longitude=item["longitude"])
     return data
+
+
+def _series(item, center_id, today):
+    """A series from its demo entry: the activity's fields, less the times, plus the rule."""
+    activity = _activity(item, center_id, today)
+    first = activity.pop("starts_at")
+    del activity["ends_at"]
+    rule = {"rrule": item["rrule"], "first_starts_at": first, "duration_minutes": round(item["hours"] * 60)}
+    return {**activity, **rule, "publish": True}
 
 
 def _centers_by_code(client, codes):

@@ -4,19 +4,22 @@ team memberships reach it as the volunteers service publishes them: events on
 `volunteers.events` (`enrol`, `join_team`)."""
 
 import itertools
+import json
 from datetime import timedelta
 
+import jsonschema
 import pytest
 import sqlalchemy as sa
 from kombu import Connection, Exchange, Producer
 from nameko.standalone.rpc import ServiceRpcClient
 
 from services.activities import migrate
+from services.activities.contract import EVENT_SCHEMAS
 from services.activities.roster.models import TeamMembershipCopy, VolunteerCopy
 from services.activities.service import ActivitiesService
 from services.chassis.actors import Actor
 from services.chassis.clock import iso, utcnow
-from services.chassis.events import SERIALIZER, make_event
+from services.chassis.events import SERIALIZER, make_event, validate_event
 from services.volunteers.contract import SERVICE as VOLUNTEERS
 from services.volunteers.contract.registration import VOLUNTEER_REGISTERED, VOLUNTEER_STATUS_CHANGED
 from services.volunteers.contract.teams import TEAM_MEMBER_JOINED
@@ -166,6 +169,20 @@ def join_team(publish_volunteers_event, engine):
         wait_for(lambda: _membership(engine, team_id, volunteer_id) == role, what="membership copied")
 
     return join
+
+
+def published(engine):
+    """Every event the service has written to its outbox, in order, each checked: a valid
+    CloudEvent whose data matches its type's published JSON Schema (the contract)."""
+    outbox = sa.table("outbox", sa.column("id"), sa.column("payload"))
+    with engine.connect() as connection:
+        events = [
+            json.loads(payload) for payload in connection.scalars(sa.select(outbox.c.payload).order_by(outbox.c.id))
+        ]
+    for event in events:
+        validate_event(event)
+        jsonschema.validate(event["data"], EVENT_SCHEMAS[event["type"]], format_checker=jsonschema.FormatChecker())
+    return events
 
 
 def _handled(engine, event_id):

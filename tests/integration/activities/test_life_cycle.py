@@ -3,10 +3,10 @@ waitlist, cancellation and promotion, check-in and out, attendance confirmed, ca
 
 import pytest
 
-from services.chassis.errors import InvalidInput
+from services.chassis.errors import InvalidInput, NotFound
 from tests.support.actors import COUNTY, center_admin
 
-from .conftest import activity_data
+from .conftest import activity_data, published
 
 
 def test_sign_ups_fill_the_seats_then_the_waitlist_in_order_and_a_cancellation_promotes_the_head(
@@ -63,3 +63,29 @@ def test_the_leader_is_an_active_volunteer_the_service_knows(activities, tree, e
     with pytest.raises(InvalidInput) as refused:
         activities.update_activity(activity["id"], {"leader_volunteer_id": 999_999}, COUNTY)
     assert refused.value.code == "activity.leader_invalid" and "leader_volunteer_id" in refused.value.fields
+
+
+def test_a_cancellation_tells_everyone_signed_up_and_every_event_matches_its_schema(
+    activities, tree, enrol_many, engine
+):
+    activity = activities.create_activity(activity_data(tree["a1"], capacity=1), COUNTY)
+    activities.publish_activity(activity["id"], COUNTY)
+    people = enrol_many(tree["a1"], 2)
+    for _, actor in people:
+        activities.sign_up(activity["id"], actor)
+    cancelled = activities.cancel_activity(activity["id"], {"reason": "暴雨预警"}, COUNTY)
+    assert (cancelled["status"], cancelled["status_reason"]) == ("cancelled", "暴雨预警")
+    assert cancelled["seats"] == {"capacity": 1, "confirmed": 0, "waitlisted": 0, "available": 1, "full": False}
+    with pytest.raises(NotFound):
+        activities.get_my_signup(activity["id"], people[0][1])  # no live sign-up is left
+    events = [
+        event
+        for event in published(engine)
+        if event["data"].get("activity_id", event["data"].get("id")) == activity["id"]
+    ]
+    cancellations = [event["data"] for event in events if event["type"] == "signup.cancelled"]
+    assert [(data["previous_status"], data["because"], data["reason"]) for data in cancellations] == [
+        ("confirmed", "activity_cancelled", "暴雨预警"),
+        ("waitlisted", "activity_cancelled", "暴雨预警"),
+    ]
+    assert events[-1]["type"] == "activity.cancelled" and events[-1]["data"]["previous_status"] == "published"

@@ -27,7 +27,7 @@ from tests.support import ROOT
 from tests.support.actors import COUNTY
 from tests.support.waiting import wait_for
 
-from .conftest import activity_data
+from .conftest import activity_data, published
 
 EXAMPLE = ROOT / "examples" / "activity_subscriber.py"
 SERVICE = "activities"
@@ -103,9 +103,10 @@ def scripted_scenario(activities_service, start_service, activities_db, tree, en
         ]
         activities.confirm_attendance(activity, {"attendances": attendances}, COUNTY)
     wait_for(lambda: store.outbox_backlog() == 0, what="the events after the restart published")
-    with store.read() as session:
-        events = [json.loads(row.payload) for row in session.execute(sa.select(outbox).order_by(outbox.c.id))]
     store.dispose()
+    engine = sa.create_engine(activities_db, poolclass=sa.pool.NullPool)
+    events = published(engine)  # each checked against the contract
+    engine.dispose()
     assert [event["type"] for event in events] == [*BEFORE_RESTART, *AFTER_RESTART]
     return events
 
