@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run lint test test-unit test-faults bench deploy-files
+.PHONY: install run lint test test-unit test-faults bench bench-activities deploy-files
 
 # The CJK font certificates are printed in (services/volunteers/certificates/), from Debian.
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
@@ -60,6 +60,12 @@ bench: install
 		|| echo "wrk could not be installed: using the Python load generator"
 	$(PY) -m bench.gateway_read
 	$(PY) -m bench.volunteer_import
+
+# The activities service's (issue 10), beside `bench`: a flash crowd of sign-ups, attendance to
+# hours credited, and its reads against the same floors, with wrk once `make bench` installed it
+# (bench/activities.py; about ten minutes).
+bench-activities: install
+	$(PY) -m bench.activities
 
 # The deploy files (compose, Prometheus, initdb, the Dockerfile's EXPOSE) from services/registry.py.
 deploy-files: install

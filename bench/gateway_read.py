@@ -160,8 +160,9 @@ def start_second_gateway(system):
     return process, metrics_url
 
 
-def bench_system(data_dir, amqp_uri):
-    """The whole system (the launcher's), on free ports and the given broker vhost."""
+def bench_system(data_dir, amqp_uri, **options):
+    """The whole system (the launcher's), on free ports and the given broker vhost; `options`
+    go to `System` as they are (database_urls, env, seed)."""
     return System(
         data_dir,
         amqp_uri=amqp_uri,
@@ -169,6 +170,7 @@ def bench_system(data_dir, amqp_uri):
         metrics_ports={service.name: free_port() for service in SERVICES},
         broker_autostart=False,
         say=say,
+        **options,
     )
 
 

@@ -6,7 +6,7 @@ them; each serves its own metrics, /healthz and /readyz on METRICS_PORT.
 
 Environment: AMQP_URI, WEB_SERVER_ADDRESS (127.0.0.1:8000), METRICS_HOST (0.0.0.0),
 METRICS_PORT (9100; 0: none), RPC_TIMEOUT (5 s), HEADERS_TIMEOUT_SECONDS (10: a client
-must finish its request headers within this long), MAX_CONNECTIONS (1000: beyond, 503),
+must finish its request headers within this long), MAX_CONNECTIONS (2048: beyond, 503),
 LOG_LEVEL (INFO), SERVICE_NAME, ACCESS_LOG (1: a line per request on stderr, as if from a
 `gateway.access` logger (gateway/access_log.py), query values redacted unless the route
 declares them; 0: none), TRUSTED_PROXIES
@@ -100,7 +100,7 @@ async def serve():
         api,
         loop="none",  # the loop asyncio.run made (uvloop, installed in main)
         http=guarded_protocol(float(os.environ.get("HEADERS_TIMEOUT_SECONDS", 10))),
-        limit_concurrency=int(os.environ.get("MAX_CONNECTIONS", 1000)),
+        limit_concurrency=int(os.environ.get("MAX_CONNECTIONS", 2048)),
         lifespan="off",
         access_log=False,  # gateway.app writes its own, without secrets (ACCESS_LOG)
         server_header=False,

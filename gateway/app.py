@@ -176,7 +176,7 @@ def _endpoint(spec, state, access_log):
             check_ids(request.path_params, ids)
             call = await prepare(spec, request, request_id, state.tokens, load_query)
             context = {REQUEST_ID: request_id, **idempotency.context(call, spec)}
-            edge = Edge(spec, lambda service: state.rpc.proxy(service, context=context), state)
+            edge = Edge(spec, lambda service: state.rpc.proxy(service, context, spec.rpc_timeout), state)
             reply = as_reply(await spec.handler(edge, call, **request.path_params))
         except Exception as exc:
             reply = problem_reply(to_problem(exc, request_id), request_id, request.url.path)

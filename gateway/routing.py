@@ -48,6 +48,9 @@ class RouteSpec:
     request_headers: tuple = ()  # headers the handler reads, by name (gateway.openapi.REQUEST_HEADERS)
     response_headers: tuple = ()  # headers of its success answer, by name (gateway.openapi.RESPONSE_HEADERS)
     max_body_bytes: int = MAX_BODY_BYTES  # more for the few routes that carry files (photos, imports)
+    # the deadline of its RPC calls when not the gateway's RPC_TIMEOUT: longer for a route a
+    # flash crowd queues on (a sign-up would rather wait its turn than fail)
+    rpc_timeout: float | None = None
 
     @property
     def name(self):

@@ -23,6 +23,19 @@ def seats_of(session, activity_id, *, lock=False):
     return session.scalars(locked(session, statement) if lock else statement).one()
 
 
+def seats_for_sign_up(session, activity_id):
+    """(seats, the activity's status as committed now), the seats locked: one statement, so
+    that the lock is held for as few round trips as a sign-up needs."""
+    statement = (
+        sa.select(ActivitySeats, Activity.status)
+        .join(Activity, Activity.id == ActivitySeats.activity_id)
+        .where(ActivitySeats.activity_id == activity_id)
+    )
+    if session.bind.dialect.name == "postgresql":
+        statement = statement.with_for_update(of=ActivitySeats)
+    return session.execute(statement).one()
+
+
 def seats_by_activity(session, activity_ids):
     if not activity_ids:
         return {}

@@ -43,16 +43,20 @@ class SignupEntrypoints:
         with self.db.unit_of_work() as uow:
             volunteer = roster.require_volunteer_of_account(uow.session, actor.account_id)
             activity = activities_repo.get_activity(uow.session, activity_id)
-            seats = activities_repo.seats_of(uow.session, activity_id, lock=True)  # one sign-up at a time
-            uow.session.refresh(activity)  # as committed now: a cancellation may have finished meanwhile
             now = utcnow()
+            # every check that needs no lock first: a refusal never waits for the seats
             domain.require_open_for_signup(state(activity), now)
             member = roster.is_member(uow.session, activity.team_id, volunteer.volunteer_id)
             domain.require_eligible(volunteer.status, activity.team_only, member)
             if repo.live_signup(uow.session, activity_id, volunteer.volunteer_id) is not None:
-                raise domain.already_signed_up()
+                raise domain.already_signed_up()  # (two at once: the unique index refuses the second)
+            # then one sign-up at a time: the seats locked, the activity as committed now (a
+            # cancellation may have finished meanwhile), as few statements as can be under the lock
+            seats, status = activities_repo.seats_for_sign_up(uow.session, activity_id)
+            domain.require_open_for_signup({**state(activity), "status": status}, now)
             signup = seating.sign_up(uow, activity, seats, volunteer, now)
-            return _signup_view(uow.session, signup, volunteer.volunteer_number)
+            waitlist_position = seats.waitlisted if signup.status == "waitlisted" else None  # the last in line
+            return _signup.dump(_signup_fields(signup, volunteer.volunteer_number, waitlist_position))
 
     @command
     def cancel_my_signup(self, activity_id, data, actor):
