@@ -9,6 +9,7 @@ import logging
 
 import aio_pika
 
+from services.centers.contract import CENTER_PROPERTIES
 from services.centers.contract import SERVICE as CENTERS
 from services.chassis.errors import ServiceUnavailable
 from services.identity.contract import ACCOUNT_CHANGED, TOKEN_REVOKED
@@ -137,7 +138,10 @@ class GatewayState:
 
     async def _on_center_event(self, message):
         try:
-            self.read_model.apply(json.loads(message.body)["data"])
+            data = json.loads(message.body)["data"]
+            # the center as the service shows it: an event's own fields (previous_status,
+            # previous_parent_id) are not the center's
+            self.read_model.apply({name: data[name] for name in CENTER_PROPERTIES})
         except (ValueError, KeyError, TypeError):
             log.warning("ignored a center event that is not a CloudEvent with a center: %r", message.body[:200])
 

@@ -73,6 +73,8 @@ def duration_hours(activity):
 
 def check_fields(activity):
     """The rules between fields, for a new activity and after every change."""
+    if (activity.get("latitude") is None) != (activity.get("longitude") is None):
+        raise invalid("longitude", "经纬度须同时提供或同时为空。")
     starts, ends = activity["starts_at"], activity["ends_at"]
     if ends <= starts:
         raise invalid("ends_at", "结束时间须晚于开始时间。")

@@ -8,7 +8,7 @@ Changing the time or the place of a published activity is an event of its own,
 `activity.rescheduled`; other changes are `activity.updated`. Drafts publish nothing.
 """
 
-from marshmallow import ValidationError, fields, validates_schema
+from marshmallow import fields
 
 from services.centers.contract import PLATFORMS
 from services.chassis import event_schemas as js
@@ -88,13 +88,6 @@ class _ActivityFields(StrictSchema):
     leader_volunteer_id = id_field(
         "The volunteer who leads it on the day (活动负责人).", allow_none=True, load_default=None
     )
-
-    @validates_schema
-    def _coordinates_together(self, data, **kwargs):
-        if ("latitude" in data or "longitude" in data) and (data.get("latitude") is None) != (
-            data.get("longitude") is None
-        ):
-            raise ValidationError("经纬度须同时提供或同时为空。", "longitude")
 
 
 class ActivityCreateSchema(_ActivityFields):

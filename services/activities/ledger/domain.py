@@ -15,12 +15,14 @@ import re
 import zipfile
 import zlib
 from dataclasses import dataclass
+from datetime import timedelta
 
 from services.activities.contract.ledger import (
     DOCX,
     EXTENSIONS,
     FILE_TYPES,
     JPEG,
+    MAX_EXPORT_DAYS,
     MAX_EXPORT_ROWS,
     MAX_FILE_BYTES,
     MAX_FILES,
@@ -224,3 +226,17 @@ def ledger_state(status, filed):
     if status == "recorded":
         return "已记录"
     return "台账已填报，待记录" if filed else "台账未填报"
+
+
+def export_period(query):
+    """`query` (LedgerExportQuerySchema: `starts_from` and `starts_to`, both included), or
+    InvalidInput naming `starts_to` when the period is reversed or longer than MAX_EXPORT_DAYS."""
+    if query["starts_to"] < query["starts_from"]:
+        raise _bad_period("ledger.period_reversed", "结束日期不能早于开始日期。")
+    if query["starts_to"] - query["starts_from"] >= timedelta(days=MAX_EXPORT_DAYS):
+        raise _bad_period("ledger.period_too_long", f"导出期间不能超过 {MAX_EXPORT_DAYS} 天。")
+    return query
+
+
+def _bad_period(code, message):
+    return InvalidInput(code, message, {"starts_to": [message]})

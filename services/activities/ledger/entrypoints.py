@@ -174,7 +174,7 @@ class LedgerEntrypoints:
         {"filename", "content_type", "rows", "content": base64}. Admins of the subtree."""
         actor = load_actor(actor)
         center_id = load_id(center_id, "center_id")
-        period = load(contract.LedgerExportQuerySchema, query)
+        period = domain.export_period(load(contract.LedgerExportQuerySchema, query))
         Reach(self.centers).require_admin_of(actor, center_id)
         centers = {center["id"]: center["name"] for center in self.centers.get_subtree(center_id)}
         starts_from, starts_to = period["starts_from"], period["starts_to"]

@@ -280,4 +280,6 @@ def test_a_subtree_s_ledgers_are_exported_to_xlsx_with_chinese_headers(activitie
     empty = activities.export_ledgers(tree["a"], {"starts_from": next_day, "starts_to": next_day}, COUNTY)
     assert empty["rows"] == 0
     too_long = {"starts_from": "2025-01-01", "starts_to": "2026-01-02"}
-    assert refused(InvalidInput, activities.export_ledgers, tree["a"], too_long, COUNTY) == "input.invalid"
+    assert refused(InvalidInput, activities.export_ledgers, tree["a"], too_long, COUNTY) == "ledger.period_too_long"
+    reversed_ = {"starts_from": "2026-01-02", "starts_to": "2026-01-01"}
+    assert refused(InvalidInput, activities.export_ledgers, tree["a"], reversed_, COUNTY) == "ledger.period_reversed"

@@ -67,6 +67,7 @@ def test_hours_never_exceed_24_even_for_a_long_activity():
             "signup_opens_at",
         ),
         ({"team_only": True}, "team_only"),
+        ({"latitude": 37.6}, "longitude"),
         ({"points_rule": {"kind": "none", "rate": Decimal(2)}}, "points_rule"),
     ],
 )

@@ -226,12 +226,12 @@ def test_every_platform_has_its_chinese_name():
 
 def test_an_export_period_is_ordered_and_at_most_366_days():
     query = {"starts_from": "2026-01-01", "starts_to": "2026-12-31"}
-    assert load(LedgerExportQuerySchema, query)["starts_to"] == date(2026, 12, 31)
-    assert load(LedgerExportQuerySchema, {**query, "starts_to": "2027-01-01"})  # 366 days
-    for starts_to in ("2027-01-02", "2025-12-31"):  # 367 days; before the start
+    assert domain.export_period(load(LedgerExportQuerySchema, query))["starts_to"] == date(2026, 12, 31)
+    assert domain.export_period(load(LedgerExportQuerySchema, {**query, "starts_to": "2027-01-01"}))  # 366 days
+    for starts_to, code in (("2027-01-02", "ledger.period_too_long"), ("2025-12-31", "ledger.period_reversed")):
         with pytest.raises(InvalidInput) as refused:
-            load(LedgerExportQuerySchema, {**query, "starts_to": starts_to})
-        assert list(refused.value.fields) == ["starts_to"]
+            domain.export_period(load(LedgerExportQuerySchema, {**query, "starts_to": starts_to}))
+        assert (refused.value.code, list(refused.value.fields)) == (code, ["starts_to"])
     domain.require_exportable(10_000)
     with pytest.raises(InvalidInput):
         domain.require_exportable(10_001)
