@@ -96,8 +96,7 @@ class OutboxRelay:
                 self._wakeups.get(timeout=self.poll_seconds)
             self._sweep_started = time.monotonic()
             try:
-                while not self._stopped and self.publish_pending() == self.batch_size:
-                    pass
+                self.sweep()
                 failures = 0
                 if time.monotonic() >= next_prune:
                     self.store.prune(OUTBOX_RETENTION, PROCESSED_RETENTION, IDEMPOTENCY_RETENTION)
@@ -111,8 +110,19 @@ class OutboxRelay:
             if failures:
                 eventlet.sleep(min(MAX_BACKOFF_SECONDS, 0.5 * 2**failures))
 
+    def sweep(self):
+        """Publish batch after batch while full ones come. An unroutable event offered counts
+        as handled: a backlog of events nobody subscribes to (each offered several times, a
+        poll interval apart) must not hold back, batch by batch, the events behind it."""
+        while not self._stopped and self._publish_batch()[1] == self.batch_size:
+            pass
+
     def publish_pending(self):
         """Publish one batch of unsent events; returns how many it published."""
+        return self._publish_batch()[0]
+
+    def _publish_batch(self):
+        """(published, handled) of one batch: handled also counts the unroutable events offered."""
         outbox = self.store.outbox
         query = (
             sa.select(outbox.c.id, outbox.c.event_type, outbox.c.payload, outbox.c.attempts)
@@ -136,7 +146,7 @@ class OutboxRelay:
                 self._record(session, outcomes)
         if failure is not None:
             raise failure
-        return sum(1 for _, _, unrouted, sent in outcomes if sent)
+        return sum(1 for _, _, unrouted, sent in outcomes if sent), len(outcomes)
 
     def _deferred_ids(self):
         now = time.monotonic()

@@ -153,3 +153,29 @@ def test_an_event_nobody_subscribes_to_is_offered_on_several_sweeps_then_marked_
         [row] = session.execute(sa.select(store.outbox)).all()
     assert row.unrouted is True and row.sent_at is not None and row.attempts == UNROUTED_ATTEMPTS
     store.dispose()
+
+
+def test_a_backlog_of_events_nobody_subscribes_to_does_not_hold_back_the_events_behind_it(notes_db, amqp_uri):
+    from services.chassis.outbox import OutboxRelay
+
+    store = Store(notes_db, Base.metadata, source="notes")
+    relay = OutboxRelay(store, amqp_uri, "notes", poll_seconds=60, batch_size=2)
+    with Connection(amqp_uri) as connection:
+        heard = Queue(
+            "test-notes-heard",
+            Exchange("notes.events", type="topic", durable=True),
+            routing_key="note.heard",
+            exclusive=True,
+            channel=connection.default_channel,
+        )
+        heard.declare()
+        with store.unit_of_work() as uow:
+            for number in range(5):
+                uow.emit("note.nobody_listens", subject=str(number), data={})
+            uow.emit("note.heard", subject="6", data={})
+        relay.sweep()  # one sweep: the unroutable five are offered, and the sixth goes out
+        message = heard.get(no_ack=True)
+    assert message is not None and message.payload["subject"] == "6"
+    assert store.outbox_backlog() == 5  # offered once each; marked unrouted after more offers
+    relay.stop()
+    store.dispose()
