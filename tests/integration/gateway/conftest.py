@@ -139,9 +139,11 @@ def activities_service(start_service, volunteers_service, tmp_path, nameko_confi
 
 
 @pytest.fixture
-def activities_gateway(activities_service, start_gateway):
-    """One gateway process in front of identity, centers, volunteers and activities."""
-    return start_gateway()
+def activities_gateway(activities_service, volunteers_gateway):
+    """The one gateway process, in front of identity, centers, volunteers and activities
+    (started once they all run). Never a second one: replicas of the test's port would share
+    its metrics port, whose /readyz would answer for the first only."""
+    return volunteers_gateway
 
 
 @pytest.fixture
