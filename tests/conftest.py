@@ -13,6 +13,7 @@ run on a patched library. `pytest` runs the eventlet world and leaves tests/edge
 `WENMING_TEST_WORLD=asyncio pytest tests/edge` runs the asyncio world (`make test` runs both).
 """
 
+import contextlib
 import os
 
 ASYNCIO_WORLD = os.environ.get("WENMING_TEST_WORLD") == "asyncio"
@@ -92,11 +93,34 @@ def start_service(container_factory, nameko_config):
     Services read DATABASE_URL from nameko's one global config when they start, so each
     container is started right after DATABASE_URL is pointed at its own database."""
 
+    started = set()
+
     def start(service_cls, database_url=None):
         if database_url is not None:
             nameko_config["DATABASE_URL"] = database_url
         container = container_factory(service_cls)
+        if container.service_name not in started:  # a restart within the test keeps what queued meanwhile
+            started.add(container.service_name)
+            purge_event_queues(container, nameko_config["AMQP_URI"])
         container.start()
         return container
 
     return start
+
+
+def purge_event_queues(container, amqp_uri):
+    """Empty the durable queues of the service's event handlers (and their retry queues)
+    before its first start in a test: the vhost lasts the session, and what an earlier test
+    published and nobody consumed, or left waiting to be retried, would reach this test's
+    service, whose fresh database reuses the same ids."""
+    from amqp.exceptions import NotFound  # the eventlet world's own (this module serves both)
+    from kombu import Connection
+    from nameko.events import EventHandler
+
+    with Connection(amqp_uri) as connection:
+        for handler in container.entrypoints:
+            if isinstance(handler, EventHandler):  # nameko names the handler's queue so
+                queue = f"evt-{handler.source_service}-{handler.event_type}--{container.service_name}"
+                for name in (f"{queue}.{handler.method_name}", f"{queue}.{handler.method_name}.retry"):
+                    with contextlib.suppress(NotFound):  # (the retry queue: copies waiting to come back)
+                        connection.channel().queue_purge(name)
