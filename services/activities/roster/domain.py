@@ -11,7 +11,11 @@ import jsonschema
 
 from services.volunteers.contract import EVENT_SCHEMAS
 
-_FORMATS = jsonschema.FormatChecker()
+# one validator per event type, built once: every roster event is checked on its way in
+_VALIDATORS = {
+    event_type: jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    for event_type, schema in EVENT_SCHEMAS.items()
+}
 
 
 class UnusableEvent(ValueError):
@@ -21,7 +25,7 @@ class UnusableEvent(ValueError):
 def checked(event_type, data):
     """`data` if it matches the published schema of `event_type`, else UnusableEvent."""
     problems = sorted(
-        jsonschema.Draft202012Validator(EVENT_SCHEMAS[event_type], format_checker=_FORMATS).iter_errors(data),
+        _VALIDATORS[event_type].iter_errors(data),
         key=lambda error: list(error.path),
     )
     if problems:
